@@ -1,0 +1,236 @@
+"""The per-process fan-out hub: one subscription per ticker, one frame to every local socket.
+
+Stock Channels gives every reader its own channel and group membership, so a
+broadcast costs a full channel-layer message and consumer dispatch per reader.
+Here each server process subscribes once per ticker (a :class:`Feed`), takes
+each change off the layer once, and writes the already-encoded frame to each
+of its own sockets. The feed also keeps frames in sequence order: a change
+that arrives ahead of one it has not seen makes it read the gap from the
+change log first, and a periodic resync catches anything a layer outage or a
+process on another layer lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+import uuid
+import weakref
+from typing import Any, Protocol
+
+from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
+from django.conf import settings
+
+from ticker import presence
+from ticker.broadcast import MESSAGE_TYPE, group_name
+from ticker.selectors import changes_between, last_seqs
+
+logger = logging.getLogger(__name__)
+
+# Names this process in the reader-presence table.
+PROCESS_ID = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+# Channels' groups expire (a day, by default, in channels_redis); renew well before.
+GROUP_RENEW_SECONDS = 3600.0
+
+
+class Reader(Protocol):
+    """What the hub needs of a connected socket."""
+
+    # Highest change number this reader has been sent.
+    last_seq: int
+    # While the reader is being sent its catch-up, live frames queue here.
+    pending: list[tuple[int, str]] | None
+
+    async def send_frame(self, frame: str) -> None: ...
+
+
+class Feed:
+    """One process's subscription to one ticker, and that ticker's local readers."""
+
+    def __init__(self, hub: Hub, ticker_id: int) -> None:
+        self.hub = hub
+        self.ticker_id = ticker_id
+        self.readers: set[Reader] = set()
+        self.last_seq = 0
+        self.channel = ""
+        self.started: asyncio.Future[None] | None = None
+        self._lock = asyncio.Lock()
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        layer = self.hub.layer
+        self.channel = await layer.new_channel(prefix="ticker-feed.")
+        await layer.group_add(group_name(self.ticker_id), self.channel)
+        # Read the position after subscribing: anything newer arrives on the channel.
+        seqs = await database_sync_to_async(last_seqs)([self.ticker_id])
+        self.last_seq = seqs.get(self.ticker_id, 0)
+        self._task = asyncio.create_task(self._listen(), name=f"ticker-feed-{self.ticker_id}")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        if self.channel:
+            try:
+                await self.hub.layer.group_discard(group_name(self.ticker_id), self.channel)
+            except Exception:
+                logger.warning("Could not leave group of ticker %s", self.ticker_id)
+
+    async def renew(self) -> None:
+        await self.hub.layer.group_add(group_name(self.ticker_id), self.channel)
+
+    async def _listen(self) -> None:
+        backoff = 0.5
+        while True:
+            try:
+                message = await self.hub.layer.receive(self.channel)
+                backoff = 0.5
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.warning(
+                    "Channel layer receive failed for ticker %s; retrying in %.1fs",
+                    self.ticker_id,
+                    backoff,
+                    exc_info=True,
+                )
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 10.0)
+                with contextlib.suppress(Exception):
+                    await self.renew()
+                with contextlib.suppress(Exception):
+                    await self.resync()
+                continue
+            if message.get("type") == MESSAGE_TYPE:
+                await self.deliver(int(message["seq"]), message["frame"])
+
+    async def deliver(self, seq: int, frame: str) -> None:
+        """Send one change to every local reader, after any change it skipped."""
+        async with self._lock:
+            if seq <= self.last_seq:
+                return
+            if seq > self.last_seq + 1:
+                # Numbers are taken under the ticker's row lock, so everything
+                # before ``seq`` is committed: read the gap from the change log.
+                gap = await database_sync_to_async(changes_between)(
+                    self.ticker_id, self.last_seq, seq - 1
+                )
+                for gap_seq, gap_frame in gap:
+                    await self._write(gap_seq, gap_frame)
+            await self._write(seq, frame)
+
+    async def resync(self) -> None:
+        """Send readers whatever the change log has that this feed has not seen."""
+        async with self._lock:
+            missing = await database_sync_to_async(changes_between)(self.ticker_id, self.last_seq)
+            for seq, frame in missing:
+                await self._write(seq, frame)
+
+    async def _write(self, seq: int, frame: str) -> None:
+        self.last_seq = seq
+        for reader in tuple(self.readers):
+            if reader.pending is not None:
+                reader.pending.append((seq, frame))
+                continue
+            if seq <= reader.last_seq:
+                continue
+            reader.last_seq = seq
+            try:
+                await reader.send_frame(frame)
+            except Exception:
+                # One broken socket must not keep the frame from the others.
+                logger.debug("Dropping frame for a closed reader", exc_info=True)
+
+
+class Hub:
+    """All feeds of one event loop (one server process)."""
+
+    def __init__(self, layer: Any) -> None:
+        self.layer = layer
+        self.feeds: dict[int, Feed] = {}
+        self._maintenance: asyncio.Task[None] | None = None
+
+    async def join(self, ticker_id: int, reader: Reader) -> Feed:
+        """Register ``reader`` for the ticker, subscribing this process if needed."""
+        while True:
+            feed = self.feeds.get(ticker_id)
+            if feed is None:
+                feed = self.feeds[ticker_id] = Feed(self, ticker_id)
+                feed.started = asyncio.ensure_future(feed.start())
+            assert feed.started is not None
+            try:
+                await asyncio.shield(feed.started)
+            except Exception:
+                if self.feeds.get(ticker_id) is feed:
+                    del self.feeds[ticker_id]
+                raise
+            if self.feeds.get(ticker_id) is feed:
+                break
+        feed.readers.add(reader)
+        if self._maintenance is None or self._maintenance.done():
+            self._maintenance = asyncio.create_task(
+                self._maintain(), name="ticker-hub-maintenance"
+            )
+        return feed
+
+    async def leave(self, ticker_id: int, reader: Reader) -> None:
+        """Forget ``reader``; the last reader of a ticker ends the subscription."""
+        feed = self.feeds.get(ticker_id)
+        if feed is None:
+            return
+        feed.readers.discard(reader)
+        if not feed.readers and feed.started is not None and feed.started.done():
+            del self.feeds[ticker_id]
+            await feed.stop()
+
+    def reader_counts(self) -> dict[int, int]:
+        """Return how many readers this process has per ticker."""
+        return {ticker_id: len(feed.readers) for ticker_id, feed in self.feeds.items()}
+
+    async def _maintain(self) -> None:
+        """Resync, renew subscriptions and report presence while any feed is open."""
+        interval = settings.TICKER_RESYNC_SECONDS
+        loop = asyncio.get_running_loop()
+        renewed = reported_at = loop.time()
+        reported: dict[int, int] | None = None
+        while True:
+            counts = self.reader_counts()
+            try:
+                if counts != reported or loop.time() - reported_at > presence.HEARTBEAT_SECONDS:
+                    await database_sync_to_async(presence.report)(PROCESS_ID, counts)
+                    reported, reported_at = counts, loop.time()
+                if not counts:
+                    return
+                await asyncio.sleep(interval)
+                seqs = await database_sync_to_async(last_seqs)(list(self.feeds))
+                for ticker_id, seq in seqs.items():
+                    feed = self.feeds.get(ticker_id)
+                    if feed is not None and seq > feed.last_seq:
+                        await feed.resync()
+                if loop.time() - renewed > GROUP_RENEW_SECONDS:
+                    renewed = loop.time()
+                    for feed in list(self.feeds.values()):
+                        await feed.renew()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.warning("Ticker hub maintenance failed; retrying", exc_info=True)
+                await asyncio.sleep(interval)
+
+
+_hubs: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Hub] = weakref.WeakKeyDictionary()
+
+
+def get_hub() -> Hub:
+    """Return the hub of the running event loop (one per server process)."""
+    loop = asyncio.get_running_loop()
+    hub = _hubs.get(loop)
+    if hub is None:
+        hub = _hubs[loop] = Hub(get_channel_layer())
+    return hub

@@ -1,0 +1,85 @@
+"""Turn entries and ticker changes into HTML and into the one encoded event frame.
+
+The live page, the widget, the changes feed and the WebSocket all get an
+entry's markup from ``templates/ticker/_entry.html`` through this module.
+A broadcast renders and encodes its frame exactly once; every reader is sent
+that same string.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.template.loader import render_to_string
+from django.utils import translation
+
+from ticker.models import Change, Entry, Ticker
+
+ENTRY_TEMPLATE = "ticker/_entry.html"
+KEY_EVENT_TEMPLATE = "ticker/_key_event.html"
+STATUS_TEMPLATE = "ticker/_status.html"
+
+# Changes after which the entry is gone for readers.
+REMOVALS = frozenset({Change.Kind.UNPUBLISHED, Change.Kind.DELETED})
+
+
+def render_entry(entry: Entry) -> str:
+    """Return the entry's HTML, in the ticker's language."""
+    with translation.override(entry.ticker.language):
+        return render_to_string(ENTRY_TEMPLATE, {"entry": entry, "ticker": entry.ticker})
+
+
+def render_key_event(entry: Entry) -> str:
+    """Return the entry's line in the key-events list."""
+    with translation.override(entry.ticker.language):
+        return render_to_string(KEY_EVENT_TEMPLATE, {"entry": entry, "ticker": entry.ticker})
+
+
+def render_status(ticker: Ticker) -> str:
+    """Return the ticker's status badge."""
+    with translation.override(ticker.language):
+        return render_to_string(STATUS_TEMPLATE, {"ticker": ticker})
+
+
+def encode(payload: dict[str, Any]) -> str:
+    """Encode a frame compactly; ``seq`` must be the payload's first key."""
+    return json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+
+
+def entry_frame(seq: int, kind: str, entry: Entry) -> str:
+    """Return the frame that tells readers what happened to ``entry``."""
+    payload: dict[str, Any] = {"seq": seq, "type": kind, "entry_id": entry.pk}
+    if kind not in REMOVALS:
+        payload.update(
+            display_at=entry.display_at.isoformat(),
+            pinned=entry.is_pinned,
+            key_event=entry.is_key_event,
+            html=render_entry(entry),
+            key_html=render_key_event(entry) if entry.is_key_event else "",
+        )
+    return encode(payload)
+
+
+def status_frame(seq: int, ticker: Ticker) -> str:
+    """Return the frame that tells readers the ticker's status changed."""
+    return encode(
+        {
+            "seq": seq,
+            "type": Change.Kind.STATUS,
+            "status": ticker.status,
+            "html": render_status(ticker),
+        }
+    )
+
+
+def reload_frame(seq: int) -> str:
+    """Return the frame that asks a reader too far behind to reload the page."""
+    return encode({"seq": seq, "type": "reload"})
+
+
+def changes_document(last_seq: int, frames: list[str] | None) -> str:
+    """Return the JSON for the changes endpoint, reusing the stored frames as they are."""
+    if frames is None:
+        return encode({"last_seq": last_seq, "reload": True, "changes": []})
+    return f'{{"last_seq":{last_seq},"reload":false,"changes":[{",".join(frames)}]}}'

@@ -1,0 +1,114 @@
+"""Reader pages: rendered on the server, complete without JavaScript."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from django.conf import settings
+from django.db.models import Q
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import get_object_or_404, render
+from django.utils import translation
+from django.views.decorators.http import require_GET
+
+from ticker import rendering
+from ticker.models import Article, Entry, Ticker
+from ticker.selectors import catch_up
+
+
+def encode_cursor(entry: Entry) -> str:
+    """Return the "load older entries" cursor that points just below ``entry``."""
+    micros = int(entry.display_at.timestamp() * 1_000_000)
+    return f"{micros}_{entry.pk}"
+
+
+def decode_cursor(value: str) -> tuple[datetime, int]:
+    """Parse a cursor made by :func:`encode_cursor`; raise ValueError if malformed."""
+    micros, _, entry_id = value.partition("_")
+    moment = datetime.fromtimestamp(int(micros) / 1_000_000, tz=UTC)
+    return moment, int(entry_id)
+
+
+def entry_page(ticker: Ticker, before: str | None) -> tuple[list[Entry], str | None]:
+    """Return one page of published, unpinned entries newest first, and the next cursor."""
+    qs = ticker.entries.published().filter(is_pinned=False).for_rendering().newest_first()
+    if before:
+        moment, entry_id = decode_cursor(before)
+        qs = qs.filter(Q(display_at__lt=moment) | Q(display_at=moment, id__lt=entry_id))
+    size = settings.TICKER_PAGE_SIZE
+    entries = list(qs[: size + 1])
+    next_cursor = encode_cursor(entries[size - 1]) if len(entries) > size else None
+    return entries[:size], next_cursor
+
+
+@require_GET
+def ticker_list(request: HttpRequest) -> HttpResponse:
+    tickers = Ticker.objects.for_listing()
+    return render(request, "ticker/list.html", {"tickers": tickers})
+
+
+@require_GET
+def live_page(request: HttpRequest, slug: str) -> HttpResponse:
+    ticker = get_object_or_404(Ticker, slug=slug)
+    try:
+        entries, next_cursor = entry_page(ticker, request.GET.get("before"))
+    except (ValueError, OverflowError, OSError):
+        return HttpResponseBadRequest("Invalid 'before' cursor.")
+    published = ticker.entries.published().for_rendering()
+    context = {
+        "ticker": ticker,
+        "entries": entries,
+        "next_cursor": next_cursor,
+        "older_page": bool(request.GET.get("before")),
+        "pinned": published.filter(is_pinned=True).first(),
+        "key_events": published.filter(is_key_event=True).newest_first()[:10],
+    }
+    with translation.override(ticker.language):
+        if request.GET.get("fragment") == "older":
+            # "Load older entries" with JavaScript: just the entries and the next link.
+            return render(request, "ticker/_older.html", context)
+        return render(request, "ticker/live.html", context)
+
+
+@require_GET
+def entry_detail(request: HttpRequest, slug: str, entry_id: int) -> HttpResponse:
+    ticker = get_object_or_404(Ticker, slug=slug)
+    entry = get_object_or_404(ticker.entries.published().for_rendering(), pk=entry_id)
+    with translation.override(ticker.language):
+        return render(request, "ticker/entry_detail.html", {"ticker": ticker, "entry": entry})
+
+
+@require_GET
+def changes(request: HttpRequest, slug: str) -> HttpResponse:
+    """Return every change after ``since`` as JSON: the polling twin of the WebSocket."""
+    ticker_id = Ticker.objects.filter(slug=slug).values_list("pk", flat=True).first()
+    if ticker_id is None:
+        raise Http404("Unknown ticker")
+    raw = request.GET.get("since", "")
+    try:
+        since = int(raw)
+        if since < 0:
+            raise ValueError
+    except ValueError:
+        return HttpResponseBadRequest(
+            '{"error": "since must be a whole number of 0 or more"}',
+            content_type="application/json",
+        )
+    result = catch_up(ticker_id, since)
+    response = HttpResponse(
+        rendering.changes_document(result.last_seq, result.frames),
+        content_type="application/json",
+    )
+    response["Cache-Control"] = "no-cache"
+    return response
+
+
+@require_GET
+def article_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    article = get_object_or_404(Article.objects.select_related("ticker"), slug=slug)
+    # The ticker that links here: the one set on the article, else the newest linking entry's.
+    ticker = article.ticker
+    if ticker is None:
+        linking = article.entries.published().select_related("ticker").newest_first().first()
+        ticker = linking.ticker if linking else None
+    return render(request, "ticker/article_detail.html", {"article": article, "ticker": ticker})
