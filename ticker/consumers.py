@@ -67,7 +67,7 @@ class TickerConsumer(AsyncWebsocketConsumer):
     async def connect(self) -> None:
         self.last_seq = 0
         self.pending: list[tuple[int, str]] | None = []
-        await self.accept()
+        self._accepted = False
         slug = self.scope["url_route"]["kwargs"]["slug"]
         try:
             since = parse_since(self.scope.get("query_string", b""))
@@ -82,6 +82,7 @@ class TickerConsumer(AsyncWebsocketConsumer):
             self.ticker_id = ticker_id
             # Subscribe first, read second: live frames queue in ``pending`` meanwhile.
             self.feed = await get_hub().join(ticker_id, self)
+            await self.accept()
             result = await _catch_up(ticker_id, since)
         except Exception:
             logger.exception("Reader could not be connected to ticker %r", slug)
@@ -104,8 +105,15 @@ class TickerConsumer(AsyncWebsocketConsumer):
         self.pending = None
 
     async def _refuse(self, code: int, reason: str) -> None:
+        """Accept only to explain: browsers see a close code, not a failed handshake."""
+        if not self._accepted:
+            await self.accept()
         await self.send(text_data=json.dumps({"type": "error", "error": reason, "code": code}))
         await self.close(code=code)
+
+    async def accept(self, subprotocol: str | None = None, headers: list | None = None) -> None:
+        self._accepted = True
+        await super().accept(subprotocol, headers)
 
     async def disconnect(self, code: int) -> None:
         if self.ticker_id is not None and self.feed is not None:

@@ -188,6 +188,14 @@ class Hub:
         if not feed.readers and feed.started is not None and feed.started.done():
             del self.feeds[ticker_id]
             await feed.stop()
+        if not self.feeds and self._maintenance is not None:
+            # No readers left in this process: stop maintaining, report zero once.
+            self._maintenance.cancel()
+            self._maintenance = None
+            try:
+                await database_sync_to_async(presence.report)(PROCESS_ID, {})
+            except Exception:
+                logger.warning("Could not report reader presence", exc_info=True)
 
     def reader_counts(self) -> dict[int, int]:
         """Return how many readers this process has per ticker."""

@@ -133,7 +133,9 @@ def set_pinned(entry: Entry, pinned: bool, *, user: User = None) -> Entry:
 @transaction.atomic
 def delete_entry(entry: Entry, *, user: User = None) -> None:
     """Delete ``entry``; readers who saw it are told to remove it."""
-    current = Entry.objects.select_for_update().for_rendering().filter(pk=entry.pk).first()
+    current = (
+        Entry.objects.select_for_update(of=("self",)).for_rendering().filter(pk=entry.pk).first()
+    )
     if current is None:
         return
     if current.is_published:
