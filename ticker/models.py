@@ -70,6 +70,16 @@ class Ticker(models.Model):
         default=settings.LANGUAGE_CODE,
         help_text=_("Language of the ticker's page, widget and dates."),
     )
+    # Sites allowed to frame this ticker's widget; blank falls back to the
+    # EMBED_ALLOWED_ORIGINS setting. Read by ticker.embed.allowed_origins().
+    embed_origins = models.TextField(
+        _("sites allowed to embed"),
+        blank=True,
+        help_text=_(
+            "Origins such as https://www.example.com, separated by spaces or new lines, "
+            "that may show this ticker's widget. Leave blank to use the site-wide setting."
+        ),
+    )
     # The last number handed out in this ticker's change sequence. Services
     # increment it in the same transaction that records the change, so the
     # row lock makes numbers unique and gap-free in commit order.
