@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from django.utils.csp import CSP
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -58,6 +59,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Sends SECURE_CSP below; the widget's embed view sets its own frame-ancestors.
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
 ]
 
 ROOT_URLCONF = "liveblog.urls"
@@ -162,6 +165,9 @@ SECURE_PROXY_SSL_HEADER = (
 )
 SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
 X_FRAME_OPTIONS = "DENY"
+# No page may be framed (the CSP twin of X-Frame-Options, which browsers prefer)
+# except the widget's embed view, which answers with its own frame-ancestors.
+SECURE_CSP = {"frame-ancestors": [CSP.NONE]}
 SILENCED_SYSTEM_CHECKS = [
     # HSTS preload is a decision for the operator, made with SECURE_HSTS_PRELOAD.
     "security.W021",
@@ -176,6 +182,10 @@ TICKER_PAGE_SIZE = int(os.environ.get("TICKER_PAGE_SIZE", "20"))
 # Seconds between each process's check of the database for changes it may
 # have missed (a Redis outage, a write from a process on another layer).
 TICKER_RESYNC_SECONDS = float(os.environ.get("TICKER_RESYNC_SECONDS", "5"))
+# Sites that may frame the embeddable widget, comma-separated origins such as
+# "https://www.example.com"; "*" (the default) lets any site embed it. A
+# ticker's own "sites allowed to embed" field overrides this list.
+EMBED_ALLOWED_ORIGINS = env_list("EMBED_ALLOWED_ORIGINS", "*")
 # Largest text frame a reader may send; larger frames close the socket (1009).
 TICKER_MAX_CLIENT_FRAME = int(os.environ.get("TICKER_MAX_CLIENT_FRAME", "1024"))
 
