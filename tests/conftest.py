@@ -52,6 +52,14 @@ def _collected_static() -> None:
 
 
 @pytest.fixture(autouse=True)
+def _plain_http(settings) -> None:
+    """Talk plain HTTP to the app; production HTTPS settings are checked by ``check --deploy``."""
+    settings.SECURE_SSL_REDIRECT = False
+    settings.SESSION_COOKIE_SECURE = False
+    settings.CSRF_COOKIE_SECURE = False
+
+
+@pytest.fixture(autouse=True)
 def _fresh_channel_layer():
     """Give every test its own layer instance (the in-memory one is bound to an event loop)."""
     from channels.layers import channel_layers
