@@ -59,6 +59,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "liveblog.middleware.DatabaseUnavailableMiddleware",
     # Sends SECURE_CSP below; the widget's embed view sets its own frame-ancestors.
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
 ]

@@ -242,3 +242,36 @@ async def test_resync_delivers_changes_the_layer_lost(ticker, settings):
     event = await receive(communicator, wait=3)
     assert event["seq"] == 1
     await communicator.disconnect()
+
+
+async def test_database_outage_closes_with_try_again_later(ticker):
+    from unittest import mock
+
+    from django.db import OperationalError
+
+    from ticker.consumers import CLOSE_UNAVAILABLE
+
+    with mock.patch("ticker.consumers._ticker_id", side_effect=OperationalError("down")):
+        communicator = connect(ticker.slug, "since=0")
+        await communicator.connect()
+        assert (await receive(communicator))["code"] == CLOSE_UNAVAILABLE
+        output = await communicator.receive_output(timeout=1)
+    assert output == {"type": "websocket.close", "code": CLOSE_UNAVAILABLE}
+
+
+async def test_channel_layer_outage_closes_with_try_again_later(ticker):
+    from unittest import mock
+
+    from ticker.consumers import CLOSE_UNAVAILABLE
+
+    with mock.patch("ticker.fanout.Feed.start", side_effect=ConnectionError("redis unreachable")):
+        communicator = connect(ticker.slug, "since=0")
+        await communicator.connect()
+        assert (await receive(communicator))["code"] == CLOSE_UNAVAILABLE
+    assert get_hub().feeds == {}
+    # Once the layer is back, the next reader subscribes normally.
+    communicator = connect(ticker.slug, "since=0")
+    assert (await communicator.connect())[0]
+    await create_entry(ticker=ticker, body="<p>wieder da</p>")
+    assert (await receive(communicator))["seq"] == 1
+    await communicator.disconnect()
