@@ -1,21 +1,41 @@
-"""The newsroom console: the Django admin, with every write routed through the services."""
+"""The newsroom console: the Django admin, with every write routed through the services.
+
+Entries and ticker status are never saved or deleted here directly: every
+admin path (change form, list actions, change-form actions, the quick-post
+form and the per-row buttons on a ticker's page) calls :mod:`ticker.services`,
+so each change is numbered, logged for catch-up and reaches readers live. Every
+path also writes the admin history (``LogEntry``), so the newsroom can see who
+did what.
+"""
 
 from __future__ import annotations
 
+import copy
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import ActionLocation
 from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.db.models import Count, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
-from django.urls import path, reverse
+from django.urls import URLPattern, path, reverse
+from django.utils.decorators import method_decorator
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
+from django_prose_editor.widgets import AdminProseEditorWidget
 
 from ticker import presence, services
 from ticker.models import Article, Entry, Ticker
+
+# Actions offered both in the entry list and on an entry's change form.
+BOTH_PLACES = [ActionLocation.CHANGE_LIST, ActionLocation.CHANGE_FORM]
 
 
 class QuickPostForm(forms.ModelForm):
@@ -24,12 +44,16 @@ class QuickPostForm(forms.ModelForm):
     class Meta:
         model = Entry
         fields = ["headline", "body", "article", "is_key_event", "is_pinned"]
+        widgets = {"body": AdminProseEditorWidget}
 
-    def __init__(self, *args: object, admin_site: admin.AdminSite, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+    def __init__(self, *args: Any, admin_site: admin.AdminSite, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         article = self.fields["article"]
         article.widget = AutocompleteSelect(Entry._meta.get_field("article"), admin_site)
         article.widget.choices = article.choices
+        self.fields["headline"].widget.attrs.update(
+            {"class": "vTextField", "placeholder": _("Optional")}
+        )
         self.fields["body"].required = True
 
 
@@ -40,15 +64,21 @@ class TickerAdmin(admin.ModelAdmin):
     search_fields = ["title", "slug", "summary"]
     prepopulated_fields = {"slug": ["title"]}
     readonly_fields = ["last_seq"]
+    actions = ["go_live", "end_coverage"]
     fieldsets = [
         (None, {"fields": ["title", "slug", "status", "summary"]}),
         (gettext_lazy("Coverage"), {"fields": ["starts_at", "ends_at", "language", "last_seq"]}),
     ]
     change_form_template = "admin/ticker/ticker/change_form.html"
+    # How many entries the ticker's page lists below the quick-post form.
+    recent_entry_count = 25
 
-    @admin.display(description=gettext_lazy("entries"))
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Ticker]:
+        return super().get_queryset(request).annotate(_entry_count=Count("entries"))
+
+    @admin.display(description=gettext_lazy("entries"), ordering="_entry_count")
     def entry_count(self, obj: Ticker) -> int:
-        return obj.entries.count()
+        return obj._entry_count  # type: ignore[attr-defined]
 
     @admin.display(description=gettext_lazy("readers now"))
     def readers(self, obj: Ticker) -> int:
@@ -57,9 +87,57 @@ class TickerAdmin(admin.ModelAdmin):
     def save_model(
         self, request: HttpRequest, obj: Ticker, form: forms.Form, change: bool
     ) -> None:
+        """Save through the service, so a status change set in the form reaches readers."""
         services.save_ticker(obj, user=request.user)
 
-    def get_urls(self) -> list:
+    def delete_model(self, request: HttpRequest, obj: Ticker) -> None:
+        """End a running ticker for its readers before it disappears."""
+        self._end_before_delete(request, obj)
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Ticker]) -> None:
+        for ticker in queryset:
+            self._end_before_delete(request, ticker)
+        super().delete_queryset(request, queryset)
+
+    @staticmethod
+    def _end_before_delete(request: HttpRequest, ticker: Ticker) -> None:
+        if ticker.status != Ticker.Status.ENDED:
+            services.set_ticker_status(ticker, Ticker.Status.ENDED, user=request.user)
+
+    # --- Status actions --------------------------------------------------------
+
+    def _set_status(self, request: HttpRequest, queryset: QuerySet[Ticker], status: str) -> int:
+        changed = 0
+        for ticker in queryset:
+            if ticker.status == status:
+                continue
+            services.set_ticker_status(ticker, status, user=request.user)
+            self.log_change(request, ticker, [{"changed": {"fields": ["status"]}}])
+            changed += 1
+        return changed
+
+    @admin.action(description=gettext_lazy("Set selected tickers live"), permissions=["change"])
+    def go_live(self, request: HttpRequest, queryset: QuerySet[Ticker]) -> None:
+        count = self._set_status(request, queryset, Ticker.Status.LIVE)
+        self.message_user(
+            request,
+            ngettext("%d ticker is now live.", "%d tickers are now live.", count) % count,
+            messages.SUCCESS,
+        )
+
+    @admin.action(description=gettext_lazy("End selected tickers"), permissions=["change"])
+    def end_coverage(self, request: HttpRequest, queryset: QuerySet[Ticker]) -> None:
+        count = self._set_status(request, queryset, Ticker.Status.ENDED)
+        self.message_user(
+            request,
+            ngettext("%d ticker ended.", "%d tickers ended.", count) % count,
+            messages.SUCCESS,
+        )
+
+    # --- The ticker's page as a console -----------------------------------------
+
+    def get_urls(self) -> list[URLPattern]:
         info = self.opts.app_label, self.opts.model_name
         return [
             path(
@@ -72,6 +150,11 @@ class TickerAdmin(admin.ModelAdmin):
                 self.admin_site.admin_view(self.entry_action_view),
                 name="{}_{}_entry_action".format(*info),
             ),
+            path(
+                "<path:object_id>/status/<str:status>/",
+                self.admin_site.admin_view(self.status_view),
+                name="{}_{}_status".format(*info),
+            ),
             *super().get_urls(),
         ]
 
@@ -80,84 +163,187 @@ class TickerAdmin(admin.ModelAdmin):
         request: HttpRequest,
         object_id: str,
         form_url: str = "",
-        extra_context: dict | None = None,
+        extra_context: dict[str, Any] | None = None,
     ) -> HttpResponse:
+        """Add the quick-post form, the newest entries and the reader count to the page."""
         ticker = self.get_object(request, object_id)
-        extra_context = extra_context or {}
+        context: dict[str, Any] = {}
         if ticker is not None:
-            can_post = request.user.has_perm("ticker.add_entry")
-            extra_context.update(
-                quick_post_form=QuickPostForm(admin_site=self.admin_site) if can_post else None,
-                quick_post_media=QuickPostForm(admin_site=self.admin_site).media,
-                recent_entries=ticker.entries.select_related("article").newest_first()[:25],
-                readers_now=presence.readers_now(ticker.pk),
-                can_change_entries=request.user.has_perm("ticker.change_entry"),
-                can_delete_entries=request.user.has_perm("ticker.delete_entry"),
-            )
-        return super().change_view(request, object_id, form_url, extra_context)
+            user = request.user
+            can_post = user.has_perm("ticker.add_entry")
+            context = {
+                "quick_post_form": QuickPostForm(admin_site=self.admin_site) if can_post else None,
+                "recent_entries": ticker.entries.select_related("article").newest_first()[
+                    : self.recent_entry_count
+                ],
+                "readers_now": presence.readers_now(ticker.pk),
+                "can_change_entries": user.has_perm("ticker.change_entry"),
+                "can_delete_entries": user.has_perm("ticker.delete_entry"),
+                "can_change_ticker": self.has_change_permission(request, ticker),
+                "status_choices": Ticker.Status.choices,
+            }
+        context.update(extra_context or {})
+        return super().change_view(request, object_id, form_url, context)
+
+    def render_change_form(
+        self,
+        request: HttpRequest,
+        context: dict[str, Any],
+        add: bool = False,
+        change: bool = False,
+        form_url: str = "",
+        obj: Ticker | None = None,
+    ) -> HttpResponse:
+        """Merge the quick-post form's media (prose editor, select2) into the page's media.
+
+        Merging instead of rendering it separately loads jQuery once and in
+        the order the admin's own scripts and select2 need.
+        """
+        quick_post_form = context.get("quick_post_form")
+        if quick_post_form is not None:
+            context["media"] = context["media"] + quick_post_form.media
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    @property
+    def entry_admin(self) -> admin.ModelAdmin:
+        """Return the entry admin, under which entry changes go into the history."""
+        return self.admin_site.get_model_admin(Entry)
+
+    def _ticker_for_console(self, request: HttpRequest, object_id: str) -> Ticker:
+        ticker = self.get_object(request, object_id)
+        if ticker is None:
+            raise Http404
+        if not self.has_view_or_change_permission(request, ticker):
+            raise PermissionDenied
+        return ticker
+
+    def _back_to_ticker(self, ticker_id: int | str) -> HttpResponseRedirect:
+        return HttpResponseRedirect(reverse("admin:ticker_ticker_change", args=[ticker_id]))
 
     def quick_post_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
-        """Publish the quick-post form and return the editor to the ticker page."""
+        """Publish (or save as draft) one update and bring the editor back to the ticker.
+
+        On invalid input the ticker page is rendered again with the bound
+        form, so the errors show next to the fields and nothing typed is lost.
+        """
         if request.method != "POST":
-            return HttpResponseRedirect(reverse("admin:ticker_ticker_change", args=[object_id]))
+            return self._back_to_ticker(object_id)
         if not request.user.has_perm("ticker.add_entry"):
             raise PermissionDenied
-        ticker = get_object_or_404(Ticker, pk=object_id)
+        ticker = self._ticker_for_console(request, object_id)
         form = QuickPostForm(request.POST, admin_site=self.admin_site)
-        if form.is_valid():
-            entry = form.save(commit=False)
-            entry.ticker = ticker
-            entry = services.save_entry(entry, user=request.user)
-            self.log_addition(request, entry, [{"added": {}}])
-            self.message_user(request, _("Update published."), messages.SUCCESS)
-        else:
-            errors = "; ".join(
-                f"{form.fields[name].label if name in form.fields else name}: {' '.join(errs)}"
-                for name, errs in form.errors.items()
+        if not form.is_valid():
+            self.message_user(
+                request, _("The update was not saved. Please correct the errors below."),
+                messages.ERROR,
+            )  # fmt: skip
+            # Render the page as for a GET (the ticker's own form must not be processed).
+            page_request = copy.copy(request)
+            page_request.method = "GET"
+            return self.change_view(
+                page_request, str(ticker.pk), extra_context={"quick_post_form": form}
             )
-            self.message_user(request, _("Update not published: %s") % errors, messages.ERROR)
-        return HttpResponseRedirect(reverse("admin:ticker_ticker_change", args=[ticker.pk]))
 
+        entry = form.save(commit=False)
+        entry.ticker = ticker
+        draft = "_draft" in request.POST
+        entry.status = Entry.Status.DRAFT if draft else Entry.Status.PUBLISHED
+        entry = services.save_entry(entry, user=request.user)
+        self.entry_admin.log_addition(request, entry, [{"added": {}}])
+        message = _("Update saved as draft: {entry}") if draft else _("Update published: {entry}")
+        self.message_user(
+            request,
+            format_html(
+                message, entry=format_html('<a href="{}">{}</a>', _entry_url(entry), str(entry))
+            ),
+            messages.SUCCESS,
+        )
+        return self._back_to_ticker(ticker.pk)
+
+    @method_decorator(require_POST)
     def entry_action_view(
         self, request: HttpRequest, object_id: str, entry_id: int, action: str
     ) -> HttpResponse:
         """Pin, unpin, publish, unpublish or delete one entry from the ticker page."""
-        return _entry_action(self, request, object_id, entry_id, action)
+        if action not in _ENTRY_ACTIONS:
+            raise Http404
+        permission, run, fields, message = _ENTRY_ACTIONS[action]
+        if not request.user.has_perm(permission):
+            raise PermissionDenied
+        ticker = self._ticker_for_console(request, object_id)
+        entry = get_object_or_404(
+            Entry.objects.select_related("ticker"), pk=entry_id, ticker=ticker
+        )
+        label = str(entry)
+        if action == "delete":
+            # The history must be written while the entry still exists.
+            self.entry_admin.log_deletions(request, [entry])
+            run(entry, request)
+        else:
+            changed: Entry = run(entry, request)
+            self.entry_admin.log_change(request, changed, [{"changed": {"fields": fields}}])
+        self.message_user(request, str(message) % label, messages.SUCCESS)
+        return self._back_to_ticker(ticker.pk)
+
+    @method_decorator(require_POST)
+    def status_view(self, request: HttpRequest, object_id: str, status: str) -> HttpResponse:
+        """Set the ticker upcoming, live or ended with one button on its page."""
+        if status not in Ticker.Status.values:
+            raise Http404
+        ticker = self.get_object(request, object_id)
+        if ticker is None:
+            raise Http404
+        if not self.has_change_permission(request, ticker):
+            raise PermissionDenied
+        if ticker.status != status:
+            services.set_ticker_status(ticker, status, user=request.user)
+            self.log_change(request, ticker, [{"changed": {"fields": ["status"]}}])
+        self.message_user(
+            request,
+            _("The ticker is now: %s") % Ticker.Status(status).label,
+            messages.SUCCESS,
+        )
+        return self._back_to_ticker(ticker.pk)
 
 
-@require_POST
-def _entry_action(
-    model_admin: TickerAdmin, request: HttpRequest, object_id: str, entry_id: int, action: str
-) -> HttpResponse:
-    entry = get_object_or_404(
-        Entry.objects.select_related("ticker"), pk=entry_id, ticker_id=object_id
-    )
-    needed = "ticker.delete_entry" if action == "delete" else "ticker.change_entry"
-    if not request.user.has_perm(needed):
-        raise PermissionDenied
-    actions = {
-        "pin": (lambda: services.set_pinned(entry, True, user=request.user), _("Pinned.")),
-        "unpin": (lambda: services.set_pinned(entry, False, user=request.user), _("Unpinned.")),
-        "publish": (lambda: services.publish_entry(entry, user=request.user), _("Published.")),
-        "unpublish": (
-            lambda: services.unpublish_entry(entry, user=request.user),
-            _("Unpublished."),
-        ),
-    }
-    if action == "delete":
-        entry_admin = model_admin.admin_site.get_model_admin(Entry)
-        entry_admin.log_deletion(request, entry, str(entry))
-        services.delete_entry(entry, user=request.user)
-        model_admin.message_user(request, _("Deleted."), messages.SUCCESS)
-    elif action in actions:
-        run, message = actions[action]
-        changed = run()
-        entry_admin = model_admin.admin_site.get_model_admin(Entry)
-        entry_admin.log_change(request, changed, [{"changed": {"fields": [action]}}])
-        model_admin.message_user(request, message, messages.SUCCESS)
-    else:
-        model_admin.message_user(request, _("Unknown action."), messages.ERROR)
-    return HttpResponseRedirect(reverse("admin:ticker_ticker_change", args=[object_id]))
+def _entry_url(entry: Entry) -> str:
+    return reverse("admin:ticker_entry_change", args=[entry.pk])
+
+
+# action name -> (permission, what to do, history fields, message)
+_EntryAction = tuple[str, Callable[[Entry, HttpRequest], Any], list[str], Any]
+_ENTRY_ACTIONS: dict[str, _EntryAction] = {
+    "pin": (
+        "ticker.change_entry",
+        lambda entry, request: services.set_pinned(entry, True, user=request.user),
+        ["is_pinned"],
+        gettext_lazy("Pinned: %s"),
+    ),
+    "unpin": (
+        "ticker.change_entry",
+        lambda entry, request: services.set_pinned(entry, False, user=request.user),
+        ["is_pinned"],
+        gettext_lazy("Unpinned: %s"),
+    ),
+    "publish": (
+        "ticker.change_entry",
+        lambda entry, request: services.publish_entry(entry, user=request.user),
+        ["status"],
+        gettext_lazy("Published: %s"),
+    ),
+    "unpublish": (
+        "ticker.change_entry",
+        lambda entry, request: services.unpublish_entry(entry, user=request.user),
+        ["status"],
+        gettext_lazy("Unpublished: %s"),
+    ),
+    "delete": (
+        "ticker.delete_entry",
+        lambda entry, request: services.delete_entry(entry, user=request.user),
+        [],
+        gettext_lazy("Deleted: %s"),
+    ),
+}
 
 
 @admin.register(Entry)
@@ -172,6 +358,7 @@ class EntryAdmin(admin.ModelAdmin):
         "byline",
     ]
     list_filter = ["ticker", "status", "is_key_event", "is_pinned"]
+    list_select_related = ["ticker"]
     search_fields = ["headline", "body", "byline"]
     date_hierarchy = "display_at"
     autocomplete_fields = ["article", "ticker"]
@@ -198,6 +385,11 @@ class EntryAdmin(admin.ModelAdmin):
         (gettext_lazy("History"), {"fields": ["created_at", "updated_at"]}),
     ]
 
+    def get_readonly_fields(self, request: HttpRequest, obj: Entry | None = None) -> list[str]:
+        """Keep an entry in its ticker: moving it would leave it on the old ticker's pages."""
+        fields = list(super().get_readonly_fields(request, obj))
+        return [*fields, "ticker"] if obj is not None else fields
+
     def save_model(self, request: HttpRequest, obj: Entry, form: forms.Form, change: bool) -> None:
         services.save_entry(obj, user=request.user)
 
@@ -205,32 +397,91 @@ class EntryAdmin(admin.ModelAdmin):
         services.delete_entry(obj, user=request.user)
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Entry]) -> None:
-        for entry in queryset:
+        for entry in queryset.select_related("ticker"):
             services.delete_entry(entry, user=request.user)
 
-    def _bulk(
-        self, request: HttpRequest, queryset: QuerySet[Entry], label: str, **fields: object
-    ) -> None:
-        for entry in queryset.select_related("ticker"):
-            changed = services.update_entry(entry, user=request.user, **fields)
-            self.log_change(request, changed, [{"changed": {"fields": list(fields)}}])
-        self.message_user(request, label, messages.SUCCESS)
+    def response_post_save_change(self, request: HttpRequest, obj: Entry) -> HttpResponse:
+        """After editing an entry, go back to its ticker's console rather than the list."""
+        ticker_admin = self.admin_site.get_model_admin(Ticker)
+        if ticker_admin.has_view_or_change_permission(request, obj.ticker):
+            return HttpResponseRedirect(
+                reverse("admin:ticker_ticker_change", args=[obj.ticker_id])
+            )
+        return super().response_post_save_change(request, obj)
 
-    @admin.action(description=gettext_lazy("Publish selected entries"), permissions=["change"])
+    def _bulk(self, request: HttpRequest, entries: list[Entry], **fields: Any) -> int:
+        """Apply ``fields`` to each entry that differs, through the service; return how many."""
+        changed = 0
+        for entry in entries:
+            if all(getattr(entry, name) == value for name, value in fields.items()):
+                continue
+            updated = services.update_entry(entry, user=request.user, **fields)
+            self.log_change(request, updated, [{"changed": {"fields": list(fields)}}])
+            changed += 1
+        return changed
+
+    def _report(self, request: HttpRequest, message: str) -> None:
+        self.message_user(request, message, messages.SUCCESS)
+
+    @admin.action(
+        description=gettext_lazy("Publish this entry"),
+        description_plural=gettext_lazy("Publish selected entries"),
+        permissions=["change"],
+        location=BOTH_PLACES,
+    )
     def publish(self, request: HttpRequest, queryset: QuerySet[Entry]) -> None:
-        self._bulk(request, queryset, _("Published."), status=Entry.Status.PUBLISHED)
+        count = self._bulk(
+            request, list(queryset.select_related("ticker")), status=Entry.Status.PUBLISHED
+        )
+        self._report(
+            request, ngettext("%d entry published.", "%d entries published.", count) % count
+        )
 
-    @admin.action(description=gettext_lazy("Unpublish selected entries"), permissions=["change"])
+    @admin.action(
+        description=gettext_lazy("Unpublish this entry"),
+        description_plural=gettext_lazy("Unpublish selected entries"),
+        permissions=["change"],
+        location=BOTH_PLACES,
+    )
     def unpublish(self, request: HttpRequest, queryset: QuerySet[Entry]) -> None:
-        self._bulk(request, queryset, _("Unpublished."), status=Entry.Status.DRAFT)
+        count = self._bulk(
+            request, list(queryset.select_related("ticker")), status=Entry.Status.DRAFT
+        )
+        self._report(
+            request, ngettext("%d entry unpublished.", "%d entries unpublished.", count) % count
+        )
 
-    @admin.action(description=gettext_lazy("Pin selected entry"), permissions=["change"])
+    @admin.action(
+        description=gettext_lazy("Pin this entry"),
+        description_plural=gettext_lazy("Pin selected entry (one per ticker)"),
+        permissions=["change"],
+        location=BOTH_PLACES,
+    )
     def pin(self, request: HttpRequest, queryset: QuerySet[Entry]) -> None:
-        self._bulk(request, queryset[:1], _("Pinned."), is_pinned=True)
+        """Pin the selected entries; a ticker has one pinned entry, so refuse two of one ticker."""
+        entries = list(queryset.select_related("ticker"))
+        per_ticker = Counter(entry.ticker_id for entry in entries)
+        if any(count > 1 for count in per_ticker.values()):
+            self.message_user(
+                request,
+                _("A ticker has only one pinned entry: select one entry per ticker."),
+                messages.ERROR,
+            )
+            return
+        count = self._bulk(request, entries, is_pinned=True)
+        self._report(request, ngettext("%d entry pinned.", "%d entries pinned.", count) % count)
 
-    @admin.action(description=gettext_lazy("Unpin selected entries"), permissions=["change"])
+    @admin.action(
+        description=gettext_lazy("Unpin this entry"),
+        description_plural=gettext_lazy("Unpin selected entries"),
+        permissions=["change"],
+        location=BOTH_PLACES,
+    )
     def unpin(self, request: HttpRequest, queryset: QuerySet[Entry]) -> None:
-        self._bulk(request, queryset, _("Unpinned."), is_pinned=False)
+        count = self._bulk(request, list(queryset.select_related("ticker")), is_pinned=False)
+        self._report(
+            request, ngettext("%d entry unpinned.", "%d entries unpinned.", count) % count
+        )
 
 
 @admin.register(Article)
