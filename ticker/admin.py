@@ -68,6 +68,7 @@ class TickerAdmin(admin.ModelAdmin):
     fieldsets = [
         (None, {"fields": ["title", "slug", "status", "summary"]}),
         (gettext_lazy("Coverage"), {"fields": ["starts_at", "ends_at", "language", "last_seq"]}),
+        (gettext_lazy("Widget"), {"fields": ["embed_origins"], "classes": ["collapse"]}),
     ]
     change_form_template = "admin/ticker/ticker/change_form.html"
     # How many entries the ticker's page lists below the quick-post form.
