@@ -1,0 +1,230 @@
+"""Fixtures for tests that drive a real browser against a real daphne server.
+
+The server runs in a subprocess on the same test database as the test, so a
+test can write through the services and watch the browser react. Browser
+tests need ``transactional_db``: the server cannot see data inside the test's
+open transaction.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+from django.conf import settings
+from django.db import connections
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+# Records every WebSocket a page opens (window.__sockets) and the frames it
+# receives (window.__frames), so tests can close a socket or see that a frame
+# arrived before the page showed it. live.js itself exposes nothing.
+SOCKET_SPY = """
+(() => {
+  const Native = window.WebSocket;
+  if (!Native) return;
+  window.__sockets = [];
+  window.__frames = [];
+  window.WebSocket = function (url, protocols) {
+    const ws = protocols === undefined ? new Native(url) : new Native(url, protocols);
+    window.__sockets.push(ws);
+    ws.addEventListener("message", (event) => {
+      try { window.__frames.push(JSON.parse(event.data)); } catch (e) {}
+    });
+    return ws;
+  };
+  window.WebSocket.prototype = Native.prototype;
+  for (const name of ["CONNECTING", "OPEN", "CLOSING", "CLOSED"]) {
+    window.WebSocket[name] = Native[name];
+  }
+})();
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _test_database_url() -> str:
+    """Return a DATABASE_URL for the test database this process is using."""
+    db = settings.DATABASES["default"]
+    if db["ENGINE"] == "django.db.backends.sqlite3":
+        return "sqlite:///" + str(Path(db["NAME"]).resolve())
+    if "postgresql" in db["ENGINE"]:
+        auth = quote(db["USER"] or "", safe="")
+        if db.get("PASSWORD"):
+            auth += ":" + quote(db["PASSWORD"], safe="")
+        host = db["HOST"] or "127.0.0.1"
+        return f"postgres://{auth}@{host}:{db['PORT'] or 5432}/{quote(db['NAME'], safe='')}"
+    raise RuntimeError(f"Browser tests do not support the database engine {db['ENGINE']}")
+
+
+def _server_env() -> dict[str, str]:
+    env = dict(os.environ)  # keeps REDIS_URL, CHANNEL_PREFIX and the like
+    env.update(
+        DJANGO_SETTINGS_MODULE="liveblog.settings",
+        DATABASE_URL=_test_database_url(),
+        STATIC_ROOT=str(settings.STATIC_ROOT),
+        DEBUG="0",
+        HTTPS="0",
+        SECRET_KEY="browser-tests-only-not-a-secret",
+        ALLOWED_HOSTS="127.0.0.1,localhost",
+        # Writes made in the test process reach the server through the change
+        # log when the two do not share a channel layer (the in-memory one).
+        TICKER_RESYNC_SECONDS="1",
+        PYTHONUNBUFFERED="1",
+    )
+    return env
+
+
+def _wait_for_port(port: int, process: subprocess.Popen, log: Path, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"daphne exited with {process.returncode}:\n{log.read_text()}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.1)
+    pytest.fail(f"daphne did not listen on port {port} within {timeout}s:\n{log.read_text()}")
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Iterator[None]:
+    """Attach the server's log to the report of a failed browser test."""
+    report = yield
+    log = getattr(item, "_daphne_log", None)
+    if report.failed and log is not None and log.exists():
+        report.sections.append(("daphne server log", log.read_text()))
+    return report
+
+
+@pytest.fixture
+def daphne_server(
+    request: pytest.FixtureRequest, transactional_db: None, tmp_path: Path
+) -> Iterator[str]:
+    """Serve the project with daphne on a free port; yield its base URL."""
+    port = _free_port()
+    log = tmp_path / "daphne.log"
+    request.node._daphne_log = log
+    command = [
+        sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
+        "liveblog.asgi:application",
+    ]  # fmt: skip
+    with log.open("wb") as stream:
+        process = subprocess.Popen(
+            command,
+            cwd=settings.BASE_DIR,
+            env=_server_env(),
+            stdout=stream,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        _wait_for_port(port, process, log, timeout=30)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        # Stop before transactional_db empties the database under the server.
+        process.terminate()
+        try:
+            process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=5)
+
+
+@pytest.fixture
+def in_thread() -> Callable[..., Any]:
+    """Return ``call(fn, *args, **kwargs)``: run ``fn`` in a worker thread and return its result.
+
+    Services broadcast on commit with ``async_to_sync``, which refuses to run in
+    a thread whose event loop is (nominally) running, as Playwright's is. Run
+    writes through this so the broadcast really goes out on the channel layer.
+    """
+
+    def call(fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
+        def work() -> Any:
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                connections.close_all()  # the thread's own connection
+
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            return pool.submit(work).result(timeout=30)
+
+    return call
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    """Debian's chromium, headless, driven by Playwright (never a downloaded build).
+
+    One per test module, not per session: while Playwright's sync API is
+    running, asyncio sees a running loop in this thread, which would break the
+    async tests of other modules.
+    """
+    from playwright.sync_api import sync_playwright
+
+    executable = shutil.which("chromium")
+    if executable is None:
+        pytest.fail(
+            "chromium is not installed: the browser tests need Debian's chromium "
+            "(apt-get install chromium); Playwright's own browser downloads are not used.",
+            pytrace=False,
+        )
+    with pytest.MonkeyPatch.context() as patch, sync_playwright() as playwright:
+        # Between two calls, Playwright's sync API leaves its idle event loop
+        # marked as running in this thread, which Django takes for "called from
+        # async code". The tests' own database calls never run on that loop.
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        chromium = playwright.chromium.launch(
+            executable_path=executable, headless=True, args=CHROMIUM_ARGS
+        )
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def new_page(browser: object) -> Iterator[object]:
+    """Return a factory for pages, each in its own context, closed after the test.
+
+    ``new_page(javascript=False)`` gives a reader without JavaScript; every
+    page with JavaScript has the socket spy (``SOCKET_SPY``) installed.
+    """
+    contexts = []
+
+    def factory(*, javascript: bool = True, **options: object) -> object:
+        context = browser.new_context(java_script_enabled=javascript, **options)
+        context.set_default_timeout(8000)
+        contexts.append(context)
+        page = context.new_page()
+        if javascript:
+            page.add_init_script(SOCKET_SPY)
+        errors: list[str] = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.js_errors = errors
+        return page
+
+    yield factory
+    for context in contexts:
+        context.close()

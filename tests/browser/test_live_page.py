@@ -1,0 +1,229 @@
+"""The live page in a real browser, against a real daphne server.
+
+Writes in the test process reach the server through its periodic resync of
+the change log (about a second) when the two do not share a channel layer,
+so assertions about them wait a few seconds.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import Page, expect
+
+from ticker import services
+from ticker.models import Entry, Ticker
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+LIVE_WAIT_MS = 6000
+
+ENTRY = "[data-entries] > article[data-entry-id]"
+
+
+def open_live(page: Page, base_url: str, ticker: Ticker) -> None:
+    """Open the live page and wait until its socket is connected."""
+    page.goto(f"{base_url}/live/{ticker.slug}/")
+    page.wait_for_function(
+        "() => { const s = document.querySelector('[data-live-state]');"
+        " return s && s.textContent !== '' && s.textContent === s.dataset.textLive; }"
+    )
+    # Survives only as long as the document does: a reload would drop it.
+    page.evaluate("window.__sameDocument = true")
+
+
+def entry_locator(page: Page, entry_id: int):
+    return page.locator(f'article[data-entry-id="{entry_id}"]')
+
+
+def wait_for_frame(page: Page, entry_id: int) -> None:
+    """Wait until the page's socket has received a change of ``entry_id``."""
+    page.wait_for_function(
+        "id => window.__frames.some(f => f.entry_id === id)", arg=entry_id, timeout=LIVE_WAIT_MS
+    )
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_editor_posts_in_admin_and_open_reader_page_shows_it(
+    daphne_server, new_page, ticker, editor
+):
+    reader = new_page()
+    open_live(reader, daphne_server, ticker)
+    expect(reader.locator(ENTRY)).to_have_count(0)
+    expect(reader.locator("[data-empty]")).to_be_visible()
+
+    desk = new_page()
+    change_url = f"/admin/ticker/ticker/{ticker.pk}/change/"
+    desk.goto(f"{daphne_server}/admin/login/?next={change_url}")
+    desk.fill("#id_username", editor.username)
+    desk.fill("#id_password", "sicher-und-geheim-123")
+    desk.click("input[type=submit]")
+    desk.wait_for_url(f"**{change_url}")
+    form = desk.locator("#quick-post")
+    form.locator("input[name=headline]").fill("Waffenruhe verkündet")
+    form.locator('.ProseMirror[contenteditable="true"]').click()
+    desk.keyboard.type("Beide Seiten stimmen der Feuerpause zu.")
+    form.locator("[type=submit][name=_publish]").click()
+    desk.wait_for_url(f"**{change_url}")
+
+    entry = Entry.objects.get(ticker=ticker, headline="Waffenruhe verkündet")
+    article = entry_locator(reader, entry.pk)
+    expect(article).to_be_visible(timeout=LIVE_WAIT_MS)
+    expect(article).to_contain_text("Beide Seiten stimmen der Feuerpause zu.")
+    expect(reader.locator(ENTRY)).to_have_count(1)
+    expect(reader.locator("[data-empty]")).to_be_hidden()
+    assert reader.evaluate("window.__sameDocument") is True
+    assert reader.js_errors == []
+
+
+def test_edits_and_deletes_in_services_reach_the_open_page(
+    daphne_server, new_page, in_thread, ticker
+):
+    older = in_thread(services.create_entry, ticker=ticker, body="<p>Erste Meldung</p>")
+    entry = in_thread(services.create_entry, ticker=ticker, body="<p>Erste Fassung</p>")
+    page = new_page()
+    open_live(page, daphne_server, ticker)
+    expect(page.locator(ENTRY)).to_have_count(2)
+
+    in_thread(services.update_entry, entry, body="<p>Korrigierte Fassung</p>", is_key_event=True)
+    expect(entry_locator(page, entry.pk)).to_contain_text(
+        "Korrigierte Fassung", timeout=LIVE_WAIT_MS
+    )
+    expect(page.locator("[data-key-events-section]")).to_be_visible()
+    expect(page.locator(f'[data-key-entry-id="{entry.pk}"]')).to_have_count(1)
+
+    in_thread(services.set_pinned, older, True)
+    expect(page.locator(f'[data-pinned] > [data-entry-id="{older.pk}"]')).to_be_visible(
+        timeout=LIVE_WAIT_MS
+    )
+    expect(page.locator(ENTRY)).to_have_count(1)
+
+    in_thread(services.delete_entry, entry)
+    expect(entry_locator(page, entry.pk)).to_have_count(0, timeout=LIVE_WAIT_MS)
+    expect(page.locator("[data-key-events-section]")).to_be_hidden()
+    expect(page.locator("[data-empty]")).to_be_visible()
+
+    in_thread(services.set_ticker_status, ticker, Ticker.Status.ENDED)
+    expect(page.locator("[data-ticker-status] .status--ended")).to_be_visible(timeout=LIVE_WAIT_MS)
+    assert page.evaluate("window.__sameDocument") is True
+    assert page.js_errors == []
+
+
+def test_entries_published_while_disconnected_appear_once_after_reconnect(
+    daphne_server, new_page, in_thread, ticker
+):
+    page = new_page()
+    open_live(page, daphne_server, ticker)
+    seen = Ticker.objects.get(pk=ticker.pk).last_seq
+    state = page.locator("[data-live-state]")
+    page.context.set_offline(True)
+    page.evaluate("window.__sockets.at(-1).close()")
+    expect(state).to_have_text(state.get_attribute("data-text-offline") or "")
+    missed = [
+        in_thread(services.create_entry, ticker=ticker, body=f"<p>Verpasst {n}</p>")
+        for n in range(3)
+    ]
+    page.wait_for_timeout(1200)  # the server's resync has now seen them
+    page.context.set_offline(False)
+
+    for entry in missed:
+        expect(entry_locator(page, entry.pk)).to_have_count(1, timeout=LIVE_WAIT_MS)
+    later = in_thread(services.create_entry, ticker=ticker, body="<p>Danach</p>")
+    expect(entry_locator(page, later.pk)).to_have_count(1, timeout=LIVE_WAIT_MS)
+    page.wait_for_timeout(1500)  # another resync: nothing may arrive twice
+    expect(page.locator(ENTRY)).to_have_count(4)
+    order = page.locator(ENTRY).evaluate_all("els => els.map(e => Number(e.dataset.entryId))")
+    assert order == [later.pk, *reversed([e.pk for e in missed])]
+    # Every reconnect asked for exactly what the page had not seen.
+    urls = page.evaluate("window.__sockets.map(s => s.url)")
+    assert len(urls) >= 2
+    assert all(url.endswith(f"?since={seen}") for url in urls)
+    expect(state).to_have_text(state.get_attribute("data-text-live") or "")
+    assert page.evaluate("window.__sameDocument") is True
+
+
+def test_without_javascript_entries_show_and_older_entries_are_a_link(
+    daphne_server, new_page, in_thread, ticker, settings
+):
+    start = timezone.now() - timedelta(hours=5)
+    entries = [
+        in_thread(
+            services.create_entry,
+            ticker=ticker,
+            body=f"<p>Meldung {n}</p>",
+            display_at=start + timedelta(minutes=n),
+        )
+        for n in range(settings.TICKER_PAGE_SIZE + 2)
+    ]
+    newest_first = [e.pk for e in reversed(entries)]
+
+    page = new_page(javascript=False)
+    page.goto(f"{daphne_server}/live/{ticker.slug}/")
+    ids = page.locator(ENTRY).evaluate_all("els => els.map(e => Number(e.dataset.entryId))")
+    assert ids == newest_first[: settings.TICKER_PAGE_SIZE]
+    expect(page.locator("[data-live-controls]")).to_be_hidden()
+    page.click("[data-load-older]")
+    page.wait_for_url("**/?before=*")
+    ids = page.locator(ENTRY).evaluate_all("els => els.map(e => Number(e.dataset.entryId))")
+    assert ids == newest_first[settings.TICKER_PAGE_SIZE :]
+
+    # With JavaScript the same link appends the older entries in place.
+    page = new_page()
+    open_live(page, daphne_server, ticker)
+    page.click("[data-load-older]")
+    expect(page.locator(ENTRY)).to_have_count(len(entries))
+    ids = page.locator(ENTRY).evaluate_all("els => els.map(e => Number(e.dataset.entryId))")
+    assert ids == newest_first
+    expect(page.locator("[data-load-older]")).to_have_count(0)
+    assert page.evaluate("window.__sameDocument") is True
+
+
+def test_pause_holds_updates_back_until_resumed(daphne_server, new_page, in_thread, ticker):
+    page = new_page()
+    open_live(page, daphne_server, ticker)
+    toggle = page.locator("[data-live-toggle]")
+    state = page.locator("[data-live-state]")
+    toggle.click()
+    expect(toggle).to_have_attribute("aria-pressed", "true")
+    expect(state).to_have_text(state.get_attribute("data-text-paused") or "")
+    expect(toggle).to_have_text(toggle.get_attribute("data-label-resume") or "")
+
+    entry = in_thread(services.create_entry, ticker=ticker, body="<p>Zurückgehalten</p>")
+    wait_for_frame(page, entry.pk)
+    expect(entry_locator(page, entry.pk)).to_have_count(0)
+
+    toggle.click()
+    expect(toggle).to_have_attribute("aria-pressed", "false")
+    expect(entry_locator(page, entry.pk)).to_be_visible()
+    expect(state).to_have_text(state.get_attribute("data-text-live") or "")
+
+
+def test_reader_scrolled_down_gets_a_new_updates_button(
+    daphne_server, new_page, in_thread, ticker
+):
+    start = timezone.now() - timedelta(hours=1)
+    for n in range(8):
+        in_thread(
+            services.create_entry,
+            ticker=ticker,
+            body="<p>" + "Ein langer Absatz. " * 40 + "</p>",
+            display_at=start + timedelta(minutes=n),
+        )
+    page = new_page(viewport={"width": 390, "height": 700})
+    open_live(page, daphne_server, ticker)
+    page.evaluate("window.scrollTo(0, document.body.scrollHeight)")
+    button = page.locator("[data-new-updates]")
+
+    entry = in_thread(services.create_entry, ticker=ticker, body="<p>Brandneu</p>")
+    expect(button).to_be_visible(timeout=LIVE_WAIT_MS)
+    expect(button).to_have_text(button.get_attribute("data-text-one") or "")
+    expect(entry_locator(page, entry.pk)).to_have_count(0)
+
+    button.click()
+    expect(button).to_be_hidden()
+    expect(page.locator(ENTRY).first).to_have_attribute("data-entry-id", str(entry.pk))
+    assert (
+        page.evaluate("document.querySelector('[data-entries]').getBoundingClientRect().top") >= -1
+    )
