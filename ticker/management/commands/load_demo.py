@@ -84,8 +84,8 @@ LIVE_ENTRIES: tuple[DemoEntry, ...] = (
         430,
         {
             "headline": "Neue Eruption auf der Reykjanes-Halbinsel",
-            "body": "<p>Kurz nach zwei Uhr Ortszeit ist nordöstlich des Küstenorts Hafnarvík "
-            "eine rund zwei Kilometer lange Spalte aufgerissen. Das isländische Wetteramt "
+            "body": "<p>Nordöstlich des Küstenorts Hafnarvík ist vor wenigen Minuten eine "
+            "rund zwei Kilometer lange Spalte aufgerissen. Das isländische Wetteramt "
             "meldet Lavafontänen von bis zu 50 Metern Höhe.</p>",
             "is_key_event": True,
             "byline": DESK,
@@ -94,8 +94,8 @@ LIVE_ENTRIES: tuple[DemoEntry, ...] = (
     DemoEntry(
         418,
         {
-            "body": "<p>Dem Ausbruch ging ein heftiger Erdbebenschwarm voraus. Seit Mitternacht "
-            "zeichneten die Messstationen mehr als 800 kleinere Beben auf, das stärkste "
+            "body": "<p>Dem Ausbruch ging ein heftiger Erdbebenschwarm voraus. In den Stunden "
+            "zuvor zeichneten die Messstationen mehr als 800 kleinere Beben auf, das stärkste "
             "erreichte eine Magnitude von 4,1.</p>",
             "byline": DESK,
         },
@@ -115,8 +115,11 @@ LIVE_ENTRIES: tuple[DemoEntry, ...] = (
         385,
         {
             "body": "<p>So sah es kurz nach Beginn des Ausbruchs aus: Entlang der Spalte "
-            "schießen an mehreren Stellen glühende Fontänen in den Nachthimmel.</p>",
-            **_photo("lava-nacht.svg", "Lavafontänen über der Eruptionsspalte in der Nacht."),
+            "schießen an mehreren Stellen glühende Fontänen in den dunklen Himmel.</p>",
+            **_photo(
+                "lava-nacht.svg",
+                "Lavafontänen über der Eruptionsspalte kurz nach Beginn des Ausbruchs.",
+            ),
             "byline": DESK,
         },
     ),
@@ -124,7 +127,7 @@ LIVE_ENTRIES: tuple[DemoEntry, ...] = (
         366,
         {
             "body": "<p>Auch die Thermalbäder und Hotels in der Umgebung sind vorsorglich "
-            "geschlossen worden. Ihre Gäste wurden noch in der Nacht nach Reykjavík "
+            "geschlossen worden. Ihre Gäste wurden mit Bussen nach Reykjavík "
             "gebracht.</p>",
             "byline": DESK,
         },
@@ -197,8 +200,8 @@ LIVE_ENTRIES: tuple[DemoEntry, ...] = (
     DemoEntry(
         240,
         {
-            "body": "<p>Seit dem Morgen arbeiten Bagger ohne Pause daran, den Wall an seiner "
-            "niedrigsten Stelle zu erhöhen.</p>",
+            "body": "<p>Seit Beginn des Ausbruchs arbeiten Bagger ohne Pause daran, den Wall "
+            "an seiner niedrigsten Stelle zu erhöhen.</p>",
             **_photo(
                 "schutzwall.svg",
                 "Baumaschinen verstärken den Schutzwall nördlich von Hafnarvík.",
@@ -219,8 +222,8 @@ LIVE_ENTRIES: tuple[DemoEntry, ...] = (
         205,
         {
             "headline": "Lava erreicht den Schutzwall",
-            "body": "<p>Die Lavafront ist am Vormittag auf den Schutzwall nördlich von "
-            "Hafnarvík getroffen. Ob er hält, ist nach Angaben der Einsatzleitung noch "
+            "body": "<p>Die Lavafront hat den Schutzwall nördlich von Hafnarvík "
+            "erreicht. Ob er hält, ist nach Angaben der Einsatzleitung noch "
             "nicht absehbar.</p>",
             "is_key_event": True,
             "byline": REPORTER,
@@ -230,8 +233,8 @@ LIVE_ENTRIES: tuple[DemoEntry, ...] = (
         190,
         {
             "body": "<p>Unsere Reporterin war an der Straßensperre am Rand des Sperrgebiets "
-            "und hat mit Menschen gesprochen, die ihre Häuser in der Nacht verlassen "
-            "mussten.</p>",
+            "und hat mit Menschen gesprochen, die ihre Häuser Hals über Kopf "
+            "verlassen mussten.</p>",
             **_video(
                 "video-reportage.svg",
                 "Reportage vom Rand des Sperrgebiets: Wie die Menschen die Räumung erlebt "
@@ -254,7 +257,7 @@ LIVE_ENTRIES: tuple[DemoEntry, ...] = (
         155,
         {
             "body": "<p>In einer Notunterkunft in der Hauptstadtregion erzählt eine Frau, wie "
-            "die Nacht für ihre Familie verlief.</p>",
+            "sie die Räumung erlebt hat.</p>",
             "quote": "Wir haben nur das Nötigste eingepackt: Papiere, Medikamente, die Katze. "
             "Ob wir unser Haus wiedersehen, weiß im Moment niemand.",
             "quote_attribution": "Einwohnerin von Hafnarvík",
@@ -264,9 +267,9 @@ LIVE_ENTRIES: tuple[DemoEntry, ...] = (
     DemoEntry(
         138,
         {
-            "headline": "Der Tag im Überblick",
-            "body": "<p>Was seit der Nacht geschehen ist und was Fachleute jetzt erwarten, "
-            "haben wir in einem Artikel zusammengefasst.</p>",
+            "headline": "Der Ausbruch im Überblick",
+            "body": "<p>Was seit Beginn des Ausbruchs geschehen ist und was Fachleute jetzt "
+            "erwarten, haben wir in einem Artikel zusammengefasst.</p>",
             "byline": DESK,
         },
         article_slug=ARTICLE_NEWS_SLUG,
@@ -283,12 +286,11 @@ LIVE_ENTRIES: tuple[DemoEntry, ...] = (
     DemoEntry(
         104,
         {
-            "body": "<p>Unsere Karte zeigt den Stand am Mittag: den Lavastrom, den Verlauf "
+            "body": "<p>Unsere Karte zeigt den aktuellen Stand: den Lavastrom, den Verlauf "
             "des Schutzwalls und das Sperrgebiet rund um den Ort.</p>",
             **_photo(
                 "karte-sperrgebiet.svg",
-                "Lavastrom, Schutzwall und Sperrgebiet bei Hafnarvík (schematisch, Stand: "
-                "Mittag).",
+                "Lavastrom, Schutzwall und Sperrgebiet bei Hafnarvík (schematisch).",
             ),
             "byline": DESK,
         },
@@ -319,7 +321,7 @@ LIVE_ENTRIES: tuple[DemoEntry, ...] = (
             "Gelände ausgebreitet hat.</p>",
             **_video(
                 "video-zeitraffer.svg",
-                "Zeitraffer aus der Luft: die Nacht in 90 Sekunden.",
+                "Zeitraffer aus der Luft: die ersten Stunden in 90 Sekunden.",
                 90,
             ),
             "byline": DESK,
@@ -340,8 +342,8 @@ LIVE_ENTRIES: tuple[DemoEntry, ...] = (
         30,
         {
             "headline": "Das Wichtigste in Kürze",
-            "body": "<ul><li>Seit der Nacht bricht nordöstlich von Hafnarvík ein Vulkan "
-            "aus.</li><li>Der Ort mit rund 3.000 Einwohnern ist geräumt, verletzt wurde "
+            "body": "<ul><li>Nordöstlich von Hafnarvík ist eine neue Eruptionsspalte "
+            "aufgerissen.</li><li>Der Ort mit rund 3.000 Einwohnern ist geräumt, verletzt wurde "
             "niemand.</li><li>Ein Schutzwall lenkt die Lava bisher am Ort vorbei.</li>"
             "<li>Der Flughafen ist geöffnet; in der Hauptstadtregion gilt eine "
             "Gaswarnung.</li></ul>",
@@ -372,7 +374,7 @@ LIVE_ENTRIES: tuple[DemoEntry, ...] = (
         4,
         {
             "body": "<p>Eine Rückkehr der Einwohner ist nach Angaben des Zivilschutzes "
-            "frühestens morgen möglich. Am frühen Abend will die Einsatzleitung vor die "
+            "frühestens morgen möglich. In Kürze will die Einsatzleitung vor die "
             "Presse treten. Wir berichten weiter.</p>",
             "byline": DESK,
         },
@@ -393,9 +395,9 @@ ENDED_ENTRIES: tuple[DemoEntry, ...] = (
     DemoEntry(
         1560,
         {
-            "headline": "Strong geomagnetic storm expected tonight",
+            "headline": "Strong geomagnetic storm on its way",
             "body": "<p>Space-weather forecasters expect a burst of solar particles to reach "
-            "Earth this evening. If skies stay clear, the northern lights could be visible "
+            "Earth within hours. If skies stay clear, the northern lights could be visible "
             "far further south than usual.</p>",
             "is_key_event": True,
             "byline": "Sam Whitfield",
@@ -416,7 +418,7 @@ ENDED_ENTRIES: tuple[DemoEntry, ...] = (
             "headline": "First sightings from Scotland and Denmark",
             "body": "<p>Readers are sending us their first pictures. Many say the glow was "
             "clearly visible without a camera.</p>",
-            **_photo("nordlicht.svg", "Northern lights over a lake shortly after dusk."),
+            **_photo("nordlicht.svg", "Northern lights over a lake in northern Europe."),
             "is_key_event": True,
             "byline": "Sam Whitfield",
         },
@@ -446,27 +448,26 @@ ARTICLES: tuple[dict[str, Any], ...] = (
         "minutes_ago": 140,
         "title": "Lava erreicht Schutzwall – Hafnarvík bleibt geräumt",
         "kicker": "Vulkanausbruch auf Island",
-        "teaser": "Auf der Reykjanes-Halbinsel ist in der Nacht eine neue Spalte "
-        "aufgerissen. Rund 3.000 Menschen mussten ihre Häuser verlassen. Ein Wall soll "
+        "teaser": "Auf der Reykjanes-Halbinsel ist eine neue Spalte aufgerissen. "
+        "Rund 3.000 Menschen mussten ihre Häuser verlassen. Ein Wall soll "
         "die Lava vom Ort fernhalten.",
         "author": "Jonas Albrecht",
         "image": "schutzwall.svg",
-        "image_caption": "Seit dem Morgen verstärken Baumaschinen den Schutzwall nördlich "
-        "von Hafnarvík.",
+        "image_caption": "Baumaschinen verstärken den Schutzwall nördlich von Hafnarvík.",
         "body": (
-            "<p>Die Nacht war kurz für die Menschen in Hafnarvík. Kurz nach zwei Uhr heulten "
-            "die Sirenen, wenig später standen die ersten Busse bereit. Nordöstlich des "
+            "<p>Für die Menschen in Hafnarvík ging alles sehr schnell. Kaum hatten die "
+            "Sirenen geheult, standen die ersten Busse bereit. Nordöstlich des "
             "Küstenorts hatte sich die Erde auf einer Länge von rund zwei Kilometern "
             "geöffnet.</p>"
-            "<p>Am Vormittag erreichte die Lavafront den Schutzwall, den Bautrupps schon im "
-            "vergangenen Jahr aufgeschüttet hatten. Seitdem staut sich das glühende Gestein "
-            "an der Barriere und fließt an ihr entlang nach Westen.</p>"
+            "<p>Wenige Stunden später erreichte die Lavafront den Schutzwall, den Bautrupps "
+            "schon im vergangenen Jahr aufgeschüttet hatten. Seitdem staut sich das "
+            "glühende Gestein an der Barriere und fließt an ihr entlang nach Westen.</p>"
             "<h3>Einsatzleitung: Niemand verletzt</h3>"
             "<p>Nach Angaben des Zivilschutzes verlief die Räumung ohne Zwischenfälle. Die "
             "Einwohnerinnen und Einwohner sind bei Verwandten oder in Notunterkünften in der "
             "Hauptstadtregion untergebracht. Wann sie zurückkehren können, ist offen.</p>"
             "<blockquote><p>Wir haben diesen Fall seit Monaten geübt.</p></blockquote>"
-            "<p>So fasste Einsatzleiterin Sigrún Halldórsdóttir die Nacht zusammen. Sie "
+            "<p>So fasste Einsatzleiterin Sigrún Halldórsdóttir die Räumung zusammen. Sie "
             "warnte zugleich davor, die Lage zu unterschätzen.</p>"
             "<h3>Fernwärme unterbrochen, Flughafen offen</h3>"
             "<p>Härter als der Ort selbst trifft der Ausbruch bislang die Infrastruktur: Eine "
@@ -672,8 +673,8 @@ class Command(BaseCommand):
         ticker = self._ticker(
             LIVE_SLUG,
             title="Vulkanausbruch auf Island: Lava bedroht Küstenort",
-            summary="Auf der Reykjanes-Halbinsel ist in der Nacht eine neue Spalte "
-            "aufgerissen. Der Ort Hafnarvík ist geräumt, ein Schutzwall soll die Lava "
+            summary="Auf der Reykjanes-Halbinsel ist eine neue Spalte aufgerissen. "
+            "Der Ort Hafnarvík ist geräumt, ein Schutzwall soll die Lava "
             "ablenken. Alle Entwicklungen im Liveblog.",
             status=Ticker.Status.LIVE,
             language="de",
