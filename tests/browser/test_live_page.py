@@ -45,10 +45,10 @@ def wait_for_frame(page: Page, entry_id: int) -> None:
     )
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_editor_posts_in_admin_and_open_reader_page_shows_it(
-    daphne_server, new_page, ticker, editor
+    daphne_server, new_page, ticker, newsroom_editor
 ):
+    editor = newsroom_editor
     reader = new_page()
     open_live(reader, daphne_server, ticker)
     expect(reader.locator(ENTRY)).to_have_count(0)
