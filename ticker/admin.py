@@ -392,6 +392,14 @@ class EntryAdmin(admin.ModelAdmin):
         return [*fields, "ticker"] if obj is not None else fields
 
     def save_model(self, request: HttpRequest, obj: Entry, form: forms.Form, change: bool) -> None:
+        """Save through the service, keeping the stored time if the editor did not touch it.
+
+        The admin's date and time inputs drop microseconds; writing the
+        truncated time back would count as a visible edit and send every
+        reader an ``entry.updated`` for a save that changed nothing.
+        """
+        if change and "display_at" not in form.changed_data:
+            obj.display_at = form.initial["display_at"]
         services.save_entry(obj, user=request.user)
 
     def delete_model(self, request: HttpRequest, obj: Entry) -> None:

@@ -41,6 +41,13 @@ def sent(monkeypatch) -> list[tuple[int, int, str]]:
 
 
 @pytest.fixture
+def client(client):
+    """The test client, reading the admin in English so messages can be matched."""
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    return client
+
+
+@pytest.fixture
 def editor_client(client, editor):
     client.force_login(editor)
     return client
@@ -394,6 +401,9 @@ def entry_form_data(entry: Entry, **overrides: str) -> dict[str, str]:
         "status": entry.status,
         "display_at_0": shown.strftime("%Y-%m-%d"),
         "display_at_1": shown.strftime("%H:%M:%S"),
+        # The admin sends the initial value of fields with a callable default.
+        "initial-display_at_0": shown.strftime("%Y-%m-%d"),
+        "initial-display_at_1": shown.strftime("%H:%M:%S"),
         "headline": entry.headline,
         "body": entry.body,
         "quote": "",
@@ -427,7 +437,37 @@ def test_entry_change_form_edit_is_broadcast_and_logged(
     assert "Korrigiert" in json.loads(sent[0][2])["html"]
     flag, message = history(Entry, entry.pk)[-1]
     assert flag == CHANGE
-    assert "Text" in json.loads(message)[0]["changed"]["fields"]
+    assert json.loads(message) == [{"changed": {"fields": ["Text"]}}]
+
+
+def test_saving_an_unchanged_entry_tells_readers_nothing(
+    editor_client, ticker, sent, django_capture_on_commit_callbacks
+):
+    entry = services.create_entry(ticker=ticker, body="<p>Stand 14 Uhr</p>", byline="dpa")
+    url = reverse("admin:ticker_entry_change", args=[entry.pk])
+    with django_capture_on_commit_callbacks(execute=True):
+        response = editor_client.post(url, entry_form_data(entry))
+    assert response.status_code == 302
+    assert kinds(ticker) == [(1, "entry.published", entry.pk)]
+    assert sent == []
+
+
+def test_entry_add_form_publishes_through_the_service(
+    editor_client, editor, ticker, sent, django_capture_on_commit_callbacks
+):
+    add_url = reverse("admin:ticker_entry_add")
+    page = editor_client.get(add_url, {"ticker": ticker.pk})
+    assert page.status_code == 200
+    data = entry_form_data(Entry(ticker=ticker), body="<p>Aus dem Formular</p>")
+    data["ticker"] = str(ticker.pk)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = editor_client.post(add_url, data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    entry = Entry.objects.get()
+    assert entry.author == editor
+    assert kinds(ticker) == [(1, "entry.published", entry.pk)]
+    assert [seq for _, seq, _ in sent] == [1]
+    assert [flag for flag, _ in history(Entry, entry.pk)] == [ADDITION]
 
 
 def test_entry_change_form_cannot_move_entry_to_another_ticker(editor_client, ticker, sent):
