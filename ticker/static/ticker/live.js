@@ -5,157 +5,135 @@
  * Here we only keep it current. Every change arrives as the same HTML partial
  * the server used for the page, keyed by entry id, so this file never builds
  * entry markup itself; it swaps nodes in and out and keeps them in order.
- * Changes are numbered (seq); we remember the last one applied and ask for
+ * Changes are numbered (seq); we remember the last one received and ask for
  * "everything after it" whenever we reconnect, over WebSocket or by polling.
  */
-(function () {
+(() => {
   "use strict";
 
-  var root = document.querySelector("main[data-ticker]");
+  const root = document.querySelector("main[data-ticker]");
   if (!root) return;
 
-  var $ = function (selector) { return root.querySelector(selector); };
-  var data = root.dataset;
-  var slug = data.ticker;
-  var lastSeq = parseInt(data.seq, 10) || 0;
-  var maxEntries = parseInt(data.maxEntries, 10) || 0;
-  var keyOnly = data.keyOnly === "true";
-  var embed = data.embed === "true";
+  const $ = (selector) => root.querySelector(selector);
+  const data = root.dataset;
+  const maxEntries = parseInt(data.maxEntries, 10) || 0;
+  const keyOnly = data.keyOnly === "true";
+  const embed = data.embed === "true";
 
-  var list = $("[data-entries]");
-  var pinnedBox = $("[data-pinned]");
-  var keyList = $("[data-key-events]");
-  var keySection = $("[data-key-events-section]");
-  var emptyNote = $("[data-empty]");
-  var newButton = $("[data-new-updates]");
-  var toggle = $("[data-live-toggle]");
-  var stateEl = $("[data-live-state]");
+  const list = $("[data-entries]");
+  const pinnedBox = $("[data-pinned]");
+  const keyList = $("[data-key-events]");
+  const keySection = $("[data-key-events-section]");
+  const emptyNote = $("[data-empty]");
+  const newButton = $("[data-new-updates]");
+  const toggle = $("[data-live-toggle]");
+  const stateEl = $("[data-live-state]");
 
-  var CLOSE_BAD_REQUEST = 4400;
-  var CLOSE_NOT_FOUND = 4404;
-  var PING_MS = 25000;
-  var POLL_MS = 10000;
-  var WS_RETRY_WHILE_POLLING_MS = 60000;
+  const FINAL_CLOSE_CODES = [4400, 4404]; // bad "since", unknown ticker: retrying cannot help
+  const PING_MS = 25000;
+  const POLL_MS = 10000;
+  const SOCKET_RETRY_WHILE_POLLING_MS = 60000;
 
-  var paused = false;
-  var queue = [];          // frames received while paused, applied on resume
-  var held = new Map();    // entry id -> newest frame of an entry held back while scrolled down
-  var mode = "connecting"; // live | offline | polling
-  var socket = null;
-  var failures = 0;        // socket attempts in a row that never opened
-  var attempt = 0;         // for the backoff of the next reconnect
-  var reconnectTimer = 0;
-  var pollTimer = 0;
-  var pingTimer = 0;
-  var stopped = false;     // the server said this will never work (4404, 4400)
+  let lastSeq = parseInt(data.seq, 10) || 0;
+  let paused = false;
+  let queue = [];          // frames received while paused, applied on resume
+  const held = new Map();  // entry id -> latest frame of a new entry held back while scrolled down
+  let mode = "";           // live | offline | polling
+  let socket = null;
+  let failures = 0;        // socket attempts in a row that never opened
+  let attempt = 0;         // grows the backoff of the next reconnect
+  let stopped = false;     // the server said retrying cannot help (4404, 4400)
+  let reconnectTimer = 0;
+  let pollTimer = 0;
+  let pingTimer = 0;
 
   // ---- Reading the DOM ----------------------------------------------------
 
   function parse(html) {
-    var template = document.createElement("template");
+    const template = document.createElement("template");
     template.innerHTML = html.trim();
     return template.content.firstElementChild;
   }
 
-  function findEntry(id) {
-    return root.querySelector('[data-entries] > [data-entry-id="' + id + '"],' +
-                              '[data-pinned] > [data-entry-id="' + id + '"]');
-  }
-
-  // Direct children only: an entry could quote markup, never nest another entry.
-  function entriesIn(box) {
-    return Array.prototype.filter.call(box.children, function (el) {
-      return el.hasAttribute("data-entry-id");
-    });
-  }
+  // Direct children only: an entry's own markup never counts as another entry.
+  const entriesIn = (box) => Array.from(box.children).filter((el) => el.hasAttribute("data-entry-id"));
+  const findEntry = (id) =>
+    entriesIn(list).concat(entriesIn(pinnedBox)).find((el) => el.dataset.entryId === String(id));
 
   // Newest first: by the time shown, then by id, as the server orders them.
-  function isNewer(a, b) {
-    return a.time > b.time || (a.time === b.time && a.id > b.id);
-  }
-
-  function entryKey(el) {
-    return { time: Number(el.dataset.displayAt), id: Number(el.dataset.entryId) };
-  }
-
-  function keyLineKey(el) {
-    var time = el.querySelector("time");
+  const isNewer = (a, b) => a.time > b.time || (a.time === b.time && a.id > b.id);
+  const entryKey = (el) => ({ time: Number(el.dataset.displayAt), id: Number(el.dataset.entryId) });
+  const keyLineKey = (el) => {
+    const time = el.querySelector("time");
     return { time: time ? Date.parse(time.dateTime) / 1000 : 0, id: Number(el.dataset.keyEntryId) };
-  }
+  };
 
-  function hasOlderPages() {
-    return Boolean($("[data-load-older]"));
-  }
+  // More entries exist below the ones loaded ("Load older entries" is there).
+  const hasOlderPages = () => Boolean($("[data-load-older]"));
 
-  // The reader is reading further down: inserting above them would move the text.
-  function isScrolledDown() {
-    return list.getBoundingClientRect().top < -8; // a few pixels are rounding, not reading
-  }
+  // The reader is further down: inserting above would move the text they read.
+  // A few pixels are rounding, not reading.
+  const isScrolledDown = () => list.getBoundingClientRect().top < -8;
 
   // ---- Changing the DOM ---------------------------------------------------
 
+  // Put ``node`` before the first child it is newer than; at the end only if allowed.
   function insertSorted(box, node, keyOf, mayAppend) {
-    var key = keyOf(node);
-    var children = box.children;
-    for (var i = 0; i < children.length; i++) {
-      if (children[i] !== node && isNewer(key, keyOf(children[i]))) {
-        box.insertBefore(node, children[i]);
-        return;
-      }
-    }
-    if (mayAppend) box.appendChild(node);
+    const key = keyOf(node);
+    const next = Array.from(box.children).find((el) => el !== node && isNewer(key, keyOf(el)));
+    if (next) box.insertBefore(node, next);
+    else if (mayAppend) box.appendChild(node);
     else node.remove();
   }
 
   function setKeyLine(id, html) {
     if (!keyList) return;
-    var old = keyList.querySelector('[data-key-entry-id="' + id + '"]');
+    const old = keyList.querySelector(`[data-key-entry-id="${id}"]`);
     if (old) old.remove();
     if (html) insertSorted(keyList, parse(html), keyLineKey, true);
     if (keySection) keySection.hidden = keyList.children.length === 0;
   }
 
   function removeEntry(id) {
-    var el = findEntry(id);
+    const el = findEntry(id);
     if (el) el.remove();
     held.delete(id);
     setKeyLine(id, "");
+    updateNewButton();
   }
 
-  function placeEntry(frame, existing) {
-    var node = parse(frame.html);
-    var wasListed = Boolean(existing && existing.parentNode === list);
+  function placeEntry(frame) {
+    const existing = findEntry(frame.entry_id);
+    const wasListed = Boolean(existing && existing.parentNode === list);
+    const node = parse(frame.html);
     if (existing) existing.replaceWith(node);
     if (frame.pinned) {
-      // Only one entry is pinned; a stale one goes back to its place in the list.
-      entriesIn(pinnedBox).forEach(function (other) {
+      // Only one entry is pinned; one still there goes back to its place in the list.
+      entriesIn(pinnedBox).forEach((other) => {
         if (other !== node) insertSorted(list, other, entryKey, !hasOlderPages());
       });
       pinnedBox.appendChild(node);
     } else {
-      // An entry older than everything loaded belongs to a page not loaded yet.
+      // An entry older than all loaded ones belongs to a page not loaded yet.
       insertSorted(list, node, entryKey, wasListed || !hasOlderPages());
     }
     setKeyLine(frame.entry_id, frame.key_html);
     trimList();
   }
 
-  // Embeds may show only the newest N entries.
+  // The widget may show only the newest N entries.
   function trimList() {
-    if (!maxEntries) return;
-    var entries = entriesIn(list);
-    for (var i = entries.length - 1; i >= maxEntries; i--) entries[i].remove();
+    if (maxEntries) entriesIn(list).slice(maxEntries).forEach((el) => el.remove());
   }
 
   function upsertEntry(frame) {
-    var id = frame.entry_id;
-    var existing = findEntry(id);
-    if (!existing && (held.has(id) || isScrolledDown())) {
+    const id = frame.entry_id;
+    if (!findEntry(id) && (held.has(id) || isScrolledDown())) {
       held.set(id, frame);
       updateNewButton();
-      return;
+    } else {
+      placeEntry(frame);
     }
-    placeEntry(frame, existing);
   }
 
   function apply(frame) {
@@ -164,14 +142,13 @@
         location.reload();
         return;
       case "ticker.status":
-        document.querySelectorAll("[data-ticker-status]").forEach(function (el) {
+        document.querySelectorAll("[data-ticker-status]").forEach((el) => {
           el.innerHTML = frame.html;
         });
         break;
       case "entry.unpublished":
       case "entry.deleted":
         removeEntry(frame.entry_id);
-        updateNewButton();
         break;
       case "entry.published":
       case "entry.updated":
@@ -181,7 +158,7 @@
         else upsertEntry(frame);
         break;
       default:
-        return; // a type from a newer server: nothing we know how to show
+        return; // a newer server's type: nothing we know how to show
     }
     changed();
   }
@@ -191,65 +168,60 @@
     postHeight();
   }
 
-  // ---- Frames in ----------------------------------------------------------
-
   function receive(frame) {
     if (!frame || typeof frame.seq !== "number") {
-      if (frame && frame.type === "error" && window.console) console.warn("ticker:", frame.error);
+      if (frame && frame.type === "error") console.warn("Live ticker:", frame.error);
       return; // pong and other control frames carry no change
     }
-    // A reload is honoured even if its number is lower: the ticker was reset.
+    // A reload is honoured even with a lower number: the ticker was reset.
     if (frame.type !== "reload") {
-      if (frame.seq <= lastSeq) return;
+      if (frame.seq <= lastSeq) return; // seen already (catch-up overlapping live)
       lastSeq = frame.seq;
     }
-    if (paused) {
-      queue.push(frame);
-      return;
-    }
-    apply(frame);
+    if (paused) queue.push(frame);
+    else apply(frame);
   }
 
   // ---- "N new updates" ----------------------------------------------------
 
   function updateNewButton() {
     if (!newButton) return;
-    var count = held.size;
-    newButton.hidden = count === 0;
-    var text = count === 1 ? newButton.dataset.textOne : newButton.dataset.textMany;
+    const count = held.size;
+    const text = count === 1 ? newButton.dataset.textOne : newButton.dataset.textMany;
     newButton.textContent = (text || "NUM").replace("NUM", String(count));
+    newButton.hidden = count === 0;
     postHeight();
   }
 
   function releaseHeld() {
-    var frames = Array.from(held.values());
+    const frames = Array.from(held.values());
     held.clear();
-    frames.forEach(function (frame) { placeEntry(frame, findEntry(frame.entry_id)); });
+    frames.forEach(placeEntry);
     updateNewButton();
     changed();
-    return frames;
   }
 
   if (newButton) {
-    newButton.addEventListener("click", function () {
-      var frames = releaseHeld();
+    newButton.addEventListener("click", () => {
+      releaseHeld();
       list.scrollIntoView({ block: "start" });
-      // The button is gone now; give keyboard users the newest entry instead.
-      var first = frames.length && findEntry(frames[frames.length - 1].entry_id);
-      if (first) {
-        first.tabIndex = -1;
-        first.focus({ preventScroll: true });
+      // The button is gone now: keyboard focus moves to the newest entry instead.
+      const newest = entriesIn(list)[0];
+      if (newest) {
+        newest.tabIndex = -1;
+        newest.focus({ preventScroll: true });
       }
     });
   }
 
-  // ---- Pause --------------------------------------------------------------
+  // ---- Pause and the status line --------------------------------------------
 
-  function setState() {
+  function setState(newMode) {
+    mode = newMode || mode;
     if (!stateEl) return;
-    var key = paused ? "paused" : mode;
-    var text = stateEl.dataset["text" + key.charAt(0).toUpperCase() + key.slice(1)] || "";
-    // Only write on change: role=status announces every write.
+    const key = paused ? "paused" : mode;
+    const text = (key && stateEl.dataset["text" + key[0].toUpperCase() + key.slice(1)]) || "";
+    // Only write on change: a role=status element announces every write.
     if (stateEl.textContent !== text) stateEl.textContent = text;
   }
 
@@ -259,18 +231,13 @@
     toggle.textContent = paused ? toggle.dataset.labelResume : toggle.dataset.labelPause;
     setState();
     if (!paused) {
-      var frames = queue;
+      const frames = queue;
       queue = [];
       frames.forEach(apply);
     }
   }
 
   // ---- Connection: WebSocket first, polling as the fallback ----------------
-
-  function setMode(value) {
-    mode = value;
-    setState();
-  }
 
   function connect() {
     clearTimeout(reconnectTimer);
@@ -279,67 +246,65 @@
       startPolling();
       return;
     }
-    var scheme = location.protocol === "https:" ? "wss" : "ws";
-    var ws = new WebSocket(scheme + "://" + location.host + data.wsPath + "?since=" + lastSeq);
-    var openedAt = 0;
-    var heardAt = 0;
+    const scheme = location.protocol === "https:" ? "wss" : "ws";
+    const ws = new WebSocket(`${scheme}://${location.host}${data.wsPath}?since=${lastSeq}`);
+    let openedAt = 0;
+    let heardAt = 0;
     socket = ws;
-    ws.onopen = function () {
+    ws.onopen = () => {
       openedAt = heardAt = Date.now();
       failures = 0;
       stopPolling();
-      setMode("live");
-      pingTimer = setInterval(function () {
-        // No answer to two pings: the connection died without telling us.
+      setState("live");
+      pingTimer = setInterval(() => {
+        // Two pings unanswered: the connection died without telling us.
         if (Date.now() - heardAt > 2.5 * PING_MS) {
-          drop(ws, 1006, openedAt);
+          closed(ws, 1006, openedAt);
           ws.close();
-          return;
+        } else {
+          ws.send('{"type":"ping"}'); // proxies drop sockets that stay silent
         }
-        // Proxies drop sockets that stay silent for a minute or so.
-        ws.send('{"type":"ping"}');
       }, PING_MS);
     };
-    ws.onmessage = function (event) {
+    ws.onmessage = (event) => {
       heardAt = Date.now();
-      var frame;
-      try { frame = JSON.parse(event.data); } catch (e) { return; }
+      let frame = null;
+      try { frame = JSON.parse(event.data); } catch (error) { /* not JSON: ignored */ }
       receive(frame);
     };
-    ws.onclose = function (event) { drop(ws, event.code, openedAt); };
+    ws.onclose = (event) => closed(ws, event.code, openedAt);
   }
 
-  function drop(ws, code, openedAt) {
-    if (socket !== ws) return; // already handled
-    ws.onclose = ws.onmessage = null;
+  function closed(ws, code, openedAt) {
+    if (socket !== ws) return; // handled already
     socket = null;
     clearInterval(pingTimer);
-    if (code === CLOSE_NOT_FOUND || code === CLOSE_BAD_REQUEST) {
+    if (FINAL_CLOSE_CODES.includes(code)) {
       stopped = true;
       stopPolling();
-      setMode("offline");
+      root.querySelectorAll("[data-live-controls]").forEach((el) => { el.hidden = true; });
       return;
     }
     if (!openedAt) failures += 1;
-    // Only a connection that lasted resets the backoff: a server that accepts and
-    // closes at once (overloaded, 1013) must not be hammered.
+    // Only a connection that lasted resets the backoff: a server that accepts
+    // and closes at once (overloaded, 1013) must not be hammered.
     if (openedAt && Date.now() - openedAt > 10000) attempt = 0;
     if (failures >= 3) {
-      // The socket never gets through (a proxy, a firewall): poll, and retry rarely.
+      // Sockets never get through (a proxy, a firewall): poll, and try a socket rarely.
       startPolling();
-      reconnectTimer = setTimeout(connect, WS_RETRY_WHILE_POLLING_MS * (0.5 + Math.random()));
+      reconnectTimer = setTimeout(connect, SOCKET_RETRY_WHILE_POLLING_MS * (0.5 + Math.random()));
       return;
     }
-    if (mode !== "polling") setMode("offline");
-    // Exponential backoff with full jitter, so a restarted server is not hit by everyone at once.
-    var delay = Math.random() * Math.min(30000, 1000 * Math.pow(2, attempt));
+    if (mode !== "polling") setState("offline");
+    // Exponential backoff with full jitter: after a restart, readers return spread out.
+    const delay = Math.random() * Math.min(30000, 1000 * 2 ** attempt);
     attempt += 1;
     reconnectTimer = setTimeout(connect, Math.max(250, delay));
   }
 
   function startPolling() {
     if (stopped) return;
-    setMode("polling");
+    setState("polling");
     if (!pollTimer) pollTimer = setTimeout(poll, 0);
   }
 
@@ -348,77 +313,78 @@
     pollTimer = 0;
   }
 
+  function fetchOk(url) {
+    return fetch(url, { cache: "no-store" }).then((response) => {
+      if (response.status === 404) stopped = true; // the ticker is gone
+      if (!response.ok) throw new Error(`HTTP ${response.status}`);
+      return response;
+    });
+  }
+
   function poll() {
-    fetch(data.changesUrl + "?since=" + lastSeq, { cache: "no-store" })
-      .then(function (response) {
-        if (response.status === 404) stopped = true;
-        if (!response.ok) throw new Error("HTTP " + response.status);
-        return response.json();
-      })
-      .then(function (doc) {
+    fetchOk(`${data.changesUrl}?since=${lastSeq}`)
+      .then((response) => response.json())
+      .then((doc) => {
         if (doc.reload) receive({ seq: doc.last_seq, type: "reload" });
         else doc.changes.forEach(receive);
       })
-      .catch(function () { /* try again next time */ })
-      .then(function () {
+      .catch(() => {}) // try again next time
+      .then(() => {
         if (pollTimer && !stopped) pollTimer = setTimeout(poll, POLL_MS);
       });
   }
 
-  // Coming back online: try at once instead of waiting out the backoff.
-  window.addEventListener("online", function () {
+  // Back online: try at once instead of waiting out the backoff.
+  window.addEventListener("online", () => {
     attempt = 0;
     connect();
   });
 
   // ---- Load older entries -------------------------------------------------
 
-  root.addEventListener("click", function (event) {
-    var link = event.target.closest && event.target.closest("[data-load-older]");
+  root.addEventListener("click", (event) => {
+    const link = event.target.closest("[data-load-older]");
     if (!link || event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey) return;
     event.preventDefault();
     link.setAttribute("aria-busy", "true");
-    fetch(link.href + "&fragment=older")
-      .then(function (response) {
-        if (!response.ok) throw new Error("HTTP " + response.status);
-        return response.text();
-      })
-      .then(function (html) {
-        var template = document.createElement("template");
+    fetchOk(`${link.href}&fragment=older`)
+      .then((response) => response.text())
+      .then((html) => {
+        const template = document.createElement("template");
         template.innerHTML = html;
-        var first = null;
-        entriesIn(template.content).forEach(function (entry) {
-          if (findEntry(entry.dataset.entryId)) return; // arrived live meanwhile
-          list.appendChild(entry);
-          first = first || entry;
-        });
-        var next = template.content.querySelector("[data-load-older]");
+        // Skip entries that arrived live meanwhile.
+        const added = entriesIn(template.content).filter((el) => !findEntry(el.dataset.entryId));
+        added.forEach((el) => list.appendChild(el));
+        const next = template.content.querySelector("[data-load-older]");
         if (next) link.replaceWith(next);
         else link.remove();
-        if (first) {
-          first.tabIndex = -1;
-          first.focus();
+        // Reading continues at the first older entry, for keyboards and screen readers too.
+        if (added.length) {
+          added[0].tabIndex = -1;
+          added[0].focus();
         }
         changed();
       })
-      .catch(function () { location.href = link.href; });
+      .catch(() => {
+        location.href = link.href; // the plain page still works
+      });
   });
 
   // ---- Embed: tell the host page how tall we are ---------------------------
 
-  var heightFrame = 0;
+  let heightTimer = 0;
   function postHeight() {
-    if (!embed || window.parent === window || heightFrame) return;
-    // Coalesce the many changes of one burst into one message.
-    heightFrame = requestAnimationFrame(function () {
-      heightFrame = 0;
-      var message = {
-        type: "liveticker:height",
-        ticker: slug,
-        height: document.documentElement.scrollHeight,
-      };
-      window.parent.postMessage(message, data.parentOrigin || "*");
-    });
+    if (!embed || window.parent === window || heightTimer) return;
+    // One message per burst of changes. A timer, not requestAnimationFrame:
+    // browsers pause that in frames scrolled out of view, where sizes still matter.
+    heightTimer = setTimeout(() => {
+      heightTimer = 0;
+      const height = document.documentElement.scrollHeight;
+      window.parent.postMessage(
+        { type: "liveticker:height", ticker: data.ticker, height: height },
+        data.parentOrigin || "*"
+      );
+    }, 30);
   }
 
   if (embed) {
@@ -430,20 +396,16 @@
 
   // ---- Start ----------------------------------------------------------------
 
-  if (keyOnly) {
-    entriesIn(list).forEach(function (el) {
-      if (!el.classList.contains("entry--key")) el.remove();
-    });
-  }
+  if (keyOnly) entriesIn(list).forEach((el) => el.classList.contains("entry--key") || el.remove());
   trimList();
-  if (data.live === "false") return; // an older page: a snapshot, not live
+  if (data.live === "false") return; // an older page is a snapshot, not live
 
   if (toggle) {
     $("[data-live-controls]").hidden = false;
-    toggle.addEventListener("click", function () { setPaused(!paused); });
+    toggle.addEventListener("click", () => setPaused(!paused));
   }
-  // Scrolling back up to the top shows what was held back.
-  window.addEventListener("scroll", function () {
+  // Scrolling back up to the newest entries shows what was held back.
+  window.addEventListener("scroll", () => {
     if (held.size && !isScrolledDown()) releaseHeld();
   }, { passive: true });
   connect();
