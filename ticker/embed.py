@@ -36,7 +36,7 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_exempt
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from ticker.models import Ticker
 
@@ -222,7 +222,7 @@ def widget_title(ticker: Ticker) -> str:
         return _("Live blog: %(title)s") % {"title": ticker.title}
 
 
-@require_GET
+@require_safe
 @xframe_options_exempt
 def embed_page(request: HttpRequest, slug: str) -> HttpResponse:
     """Render the widget: the newest entries, live, for an iframe on another site."""
@@ -273,7 +273,7 @@ def _positive(value: str | None) -> int | None:
     return number if number is not None and number > 0 else None
 
 
-@require_GET
+@require_safe
 def oembed(request: HttpRequest) -> HttpResponse:
     """Answer oEmbed requests for live pages with a "rich" iframe embed (JSON only)."""
     if request.GET.get("format", "json") != "json":

@@ -429,13 +429,24 @@ def test_snippet_is_one_line_with_stable_script_url(ticker):
     assert iframe.startswith('<iframe src="http://testserver/live/krieg-in-der-ukraine/embed/"')
 
 
-def test_stable_embed_script_is_served(client):
-    # The unhashed name the snippet uses exists next to the hashed one.
+def test_embed_script_has_a_stable_address_and_a_versioned_one(client):
+    """Host pages use the unhashed name (short cache); our pages the hashed one (for ever)."""
     from django.contrib.staticfiles.storage import staticfiles_storage
 
-    assert staticfiles_storage.exists("ticker/embed.js")
-    hashed = staticfiles_storage.url("ticker/embed.js")
-    assert re.search(r"/static/ticker/embed\.[0-9a-f]{12}\.js$", hashed)
+    stable = client.get("/static/ticker/embed.js")
+    assert stable.status_code == 200
+    assert "max-age=300" in stable["Cache-Control"]
+    hashed_url = staticfiles_storage.url("ticker/embed.js")
+    assert re.search(r"/static/ticker/embed\.[0-9a-f]{12}\.js$", hashed_url)
+    hashed = client.get(hashed_url)
+    assert hashed.status_code == 200
+    assert "immutable" in hashed["Cache-Control"]
+    assert b"".join(stable.streaming_content) == b"".join(hashed.streaming_content)
+
+
+def test_embed_page_and_oembed_answer_head_requests(client, ticker):
+    assert client.head(f"/live/{ticker.slug}/embed/").status_code == 200
+    assert client.head("/oembed/", {"url": LIVE_URL}).status_code == 200
 
 
 def test_admin_ticker_page_shows_snippet_and_preview(client, ticker):
