@@ -687,3 +687,26 @@ def test_hostile_html_from_entry_change_form_is_never_stored(editor_client, tick
     assert "Lage in Kiew" in entry.body
     assert_harmless(entry.body)
     assert_harmless(ticker.changes.order_by("seq").last().frame)
+
+
+def test_bulk_deleting_tickers_ends_live_ones(
+    admin_client_, ticker, sent, django_capture_on_commit_callbacks
+):
+    ended = services.save_ticker(Ticker(title="Wahl", slug="wahl", status=Ticker.Status.ENDED))
+    services.create_entry(ticker=ticker, body="<p>x</p>")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client_.post(
+            reverse("admin:ticker_ticker_changelist"),
+            {
+                "action": "delete_selected",
+                "_selected_action": [ticker.pk, ended.pk],
+                "post": "yes",
+            },
+        )
+    assert response.status_code == 302
+    assert not Ticker.objects.exists()
+    assert not Entry.objects.exists()
+    # Only the live ticker had readers to tell; the ended one sends nothing.
+    assert [(ticker_id, json.loads(frame)["type"]) for ticker_id, _, frame in sent] == [
+        (ticker.pk, "ticker.status")
+    ]
