@@ -7,6 +7,7 @@ the run at once instead of quietly testing the defaults again.
 
 from __future__ import annotations
 
+import importlib
 import os
 
 import pytest
@@ -82,6 +83,28 @@ def ticker(db) -> Ticker:
     )
 
 
+def editors_group() -> Group:
+    """Return the "Editors" group, rebuilt from migration 0002's own list if missing.
+
+    The group comes from a data migration; a transactional test's flush
+    deletes it, so tests that need it restore it exactly as migrated.
+    """
+    from django.contrib.auth.models import Permission
+
+    migration = importlib.import_module("ticker.migrations.0002_editors_group")
+    group, created = Group.objects.get_or_create(name=migration.GROUP_NAME)
+    if created:
+        codenames = [
+            f"{action}_{model}"
+            for model, actions in migration.PERMISSIONS.items()
+            for action in actions
+        ]
+        group.permissions.set(
+            Permission.objects.filter(content_type__app_label="ticker", codename__in=codenames)
+        )
+    return group
+
+
 @pytest.fixture
 def editor(db) -> User:
     """A newsroom editor: staff, in the Editors group made by the data migration."""
@@ -89,5 +112,5 @@ def editor(db) -> User:
         "redakteurin", password="sicher-und-geheim-123", is_staff=True, first_name="Erika",
         last_name="Muster",
     )  # fmt: skip
-    user.groups.add(Group.objects.get(name="Editors"))
+    user.groups.add(editors_group())
     return user
