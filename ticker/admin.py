@@ -93,18 +93,11 @@ class TickerAdmin(admin.ModelAdmin):
 
     def delete_model(self, request: HttpRequest, obj: Ticker) -> None:
         """End a running ticker for its readers before it disappears."""
-        self._end_before_delete(request, obj)
-        super().delete_model(request, obj)
+        services.delete_ticker(obj, user=request.user)
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Ticker]) -> None:
         for ticker in queryset:
-            self._end_before_delete(request, ticker)
-        super().delete_queryset(request, queryset)
-
-    @staticmethod
-    def _end_before_delete(request: HttpRequest, ticker: Ticker) -> None:
-        if ticker.status != Ticker.Status.ENDED:
-            services.set_ticker_status(ticker, Ticker.Status.ENDED, user=request.user)
+            services.delete_ticker(ticker, user=request.user)
 
     # --- Status actions --------------------------------------------------------
 

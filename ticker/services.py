@@ -167,3 +167,15 @@ def save_ticker(ticker: Ticker, *, user: User = None) -> Ticker:
 def set_ticker_status(ticker: Ticker, status: str, *, user: User = None) -> Ticker:
     ticker.status = status
     return save_ticker(ticker, user=user)
+
+
+@transaction.atomic
+def delete_ticker(ticker: Ticker, *, user: User = None) -> None:
+    """Delete a ticker; readers still watching are told first that it has ended.
+
+    The ``ticker.status`` frame goes out on commit, after which reconnecting
+    readers get "unknown ticker" (4404) and stop retrying.
+    """
+    if ticker.status != Ticker.Status.ENDED:
+        set_ticker_status(ticker, Ticker.Status.ENDED, user=user)
+    ticker.delete()

@@ -174,3 +174,15 @@ def test_concurrent_editors_never_share_a_number(ticker):
     assert ticker.last_seq == 32
     # Every change's frame carries its own number.
     assert all(json.loads(c.frame)["seq"] == c.seq for c in ticker.changes.all())
+
+
+def test_deleting_a_live_ticker_tells_readers_it_ended_first(
+    ticker, sent, django_capture_on_commit_callbacks
+):
+    ticker_pk = ticker.pk
+    with django_capture_on_commit_callbacks(execute=True):
+        services.delete_ticker(ticker)
+    assert not Ticker.objects.filter(pk=ticker_pk).exists()
+    ((ticker_id, seq, frame),) = [call.args for call in sent.call_args_list]
+    assert (ticker_id, seq) == (ticker_pk, 1)
+    assert json.loads(frame)["status"] == "ended"
