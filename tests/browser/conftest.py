@@ -8,7 +8,6 @@ open transaction.
 
 from __future__ import annotations
 
-import importlib
 import os
 import shutil
 import socket
@@ -156,24 +155,7 @@ def daphne_server(
 
 @pytest.fixture
 def newsroom_editor(request: pytest.FixtureRequest, transactional_db: None) -> Any:
-    """Return the shared ``editor`` user, with its "Editors" group restored if need be.
-
-    The group comes from a data migration; an earlier transactional test's
-    flush deletes it, so it is rebuilt here from the migration's own list.
-    """
-    from django.contrib.auth.models import Group, Permission
-
-    migration = importlib.import_module("ticker.migrations.0002_editors_group")
-    group, created = Group.objects.get_or_create(name=migration.GROUP_NAME)
-    if created:
-        codenames = [
-            f"{action}_{model}"
-            for model, actions in migration.PERMISSIONS.items()
-            for action in actions
-        ]
-        group.permissions.set(
-            Permission.objects.filter(content_type__app_label="ticker", codename__in=codenames)
-        )
+    """Return the shared ``editor`` user in a transactional test (the server must see it)."""
     return request.getfixturevalue("editor")
 
 
