@@ -205,6 +205,13 @@ def test_snippet_embeds_independent_widgets_that_update_live_and_grow(
     right_after = wait_until_fitted(right, right_frame)
     assert left_after > left_before + 100
     assert right_after > right_before + 100
+
+    # Deleting it shrinks the widgets back: the height follows the content both ways.
+    in_thread(services.delete_entry, entry)
+    for frame in (left_frame, right_frame):
+        expect(frame.locator("[data-entries] > article")).to_have_count(2, timeout=LIVE_WAIT_MS)
+    assert wait_until_fitted(left, left_frame) < left_after - 100
+    assert wait_until_fitted(right, right_frame) < right_after - 100
     assert page.js_errors == []
     for frame in (left_frame, right_frame):
         assert frame.evaluate("window.__frames.length") >= 1  # it came over the socket

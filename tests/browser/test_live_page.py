@@ -7,6 +7,7 @@ so assertions about them wait a few seconds.
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -107,6 +108,9 @@ def test_edits_and_deletes_in_services_reach_the_open_page(
 
     in_thread(services.set_ticker_status, ticker, Ticker.Status.ENDED)
     expect(page.locator("[data-ticker-status] .status--ended")).to_be_visible(timeout=LIVE_WAIT_MS)
+    # An ended ticker no longer claims to be live, and pausing makes no sense any more.
+    expect(page.locator("[data-live-state]")).to_have_text(re.compile("ended|beendet", re.I))
+    expect(page.locator("[data-live-toggle]")).to_be_hidden()
     assert page.evaluate("window.__sameDocument") is True
     assert page.js_errors == []
 

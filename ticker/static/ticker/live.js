@@ -145,6 +145,8 @@
         document.querySelectorAll("[data-ticker-status]").forEach((el) => {
           el.innerHTML = frame.html;
         });
+        data.status = frame.status;
+        setState();
         break;
       case "entry.unpublished":
       case "entry.deleted":
@@ -219,7 +221,10 @@
   function setState(newMode) {
     mode = newMode || mode;
     if (!stateEl) return;
-    const key = paused ? "paused" : mode;
+    // An ended ticker keeps its socket (corrections still arrive) but says so.
+    const ended = data.status === "ended";
+    if (toggle) toggle.hidden = ended;
+    const key = ended ? "ended" : paused ? "paused" : mode;
     const text = (key && stateEl.dataset["text" + key[0].toUpperCase() + key.slice(1)]) || "";
     // Only write on change: a role=status element announces every write.
     if (stateEl.textContent !== text) stateEl.textContent = text;
@@ -379,7 +384,13 @@
     // browsers pause that in frames scrolled out of view, where sizes still matter.
     heightTimer = setTimeout(() => {
       heightTimer = 0;
-      const height = document.documentElement.scrollHeight;
+      // The body's own height, not the document's: that never drops below the
+      // iframe's current height, so the widget could grow but never shrink.
+      const style = getComputedStyle(document.body);
+      const height = Math.ceil(
+        document.body.getBoundingClientRect().height +
+          parseFloat(style.marginTop) + parseFloat(style.marginBottom)
+      );
       window.parent.postMessage(
         { type: "liveticker:height", ticker: data.ticker, height: height },
         data.parentOrigin || "*"
@@ -391,6 +402,8 @@
     window.addEventListener("load", postHeight);
     window.addEventListener("resize", postHeight);
     document.addEventListener("load", postHeight, true); // images finishing
+    // Any other change of size (a status line wrapping, fonts loading) too.
+    if (window.ResizeObserver) new ResizeObserver(postHeight).observe(document.body);
     postHeight();
   }
 
@@ -403,6 +416,7 @@
   if (toggle) {
     $("[data-live-controls]").hidden = false;
     toggle.addEventListener("click", () => setPaused(!paused));
+    setState();
   }
   // Scrolling back up to the newest entries shows what was held back.
   window.addEventListener("scroll", () => {
