@@ -144,16 +144,24 @@ def parse_parent_origin(value: str) -> str:
     return value if len(value) <= 200 and _ORIGIN_RE.match(value) else ""
 
 
+def _is_source(token: str) -> bool:
+    return token == "*" or (
+        len(token) <= 200 and bool(_SOURCE_RE.match(token)) and _looks_like_site(token)
+    )
+
+
+def _tokens(text: str) -> list[str]:
+    return [t.lower().rstrip("/") for t in re.split(r"[\s,]+", text.strip()) if t]
+
+
 def parse_sources(text: str) -> list[str]:
     """Return the valid frame-ancestors sources in ``text`` (spaces, commas or lines apart)."""
-    sources = []
-    for token in re.split(r"[\s,]+", text.strip()):
-        token = token.lower().rstrip("/")
-        if token == "*" or (
-            len(token) <= 200 and _SOURCE_RE.match(token) and _looks_like_site(token)
-        ):
-            sources.append(token)
-    return sources
+    return [token for token in _tokens(text) if _is_source(token)]
+
+
+def invalid_sources(text: str) -> list[str]:
+    """Return what in ``text`` is not a usable source, for the admin form's error."""
+    return [token for token in _tokens(text) if not _is_source(token)]
 
 
 def _looks_like_site(source: str) -> bool:

@@ -8,6 +8,7 @@ after the transaction commits; nothing here broadcasts from ``save()``.
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import models
 from django.urls import reverse
@@ -24,6 +25,18 @@ def validate_media_url(value: str) -> None:
     if value.startswith("/") and not value.startswith("//"):
         return
     URLValidator(schemes=["http", "https"])(value)
+
+
+def validate_embed_origins(value: str) -> None:
+    """Reject entries the widget's frame-ancestors policy would have to drop."""
+    from ticker.embed import invalid_sources  # the embed module owns the parsing rules
+
+    bad = invalid_sources(value)
+    if bad:
+        raise ValidationError(
+            _("Not a site address: %(bad)s. Use origins such as https://www.example.com."),
+            params={"bad": ", ".join(bad)},
+        )
 
 
 class TickerQuerySet(models.QuerySet["Ticker"]):
@@ -75,6 +88,7 @@ class Ticker(models.Model):
     embed_origins = models.TextField(
         _("sites allowed to embed"),
         blank=True,
+        validators=[validate_embed_origins],
         help_text=_(
             "Origins such as https://www.example.com, separated by spaces or new lines, "
             "that may show this ticker's widget. Leave blank to use the site-wide setting."
