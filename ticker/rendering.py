@@ -83,3 +83,74 @@ def changes_document(last_seq: int, frames: list[str] | None) -> str:
     if frames is None:
         return encode({"last_seq": last_seq, "reload": True, "changes": []})
     return f'{{"last_seq":{last_seq},"reload":false,"changes":[{",".join(frames)}]}}'
+
+
+def _iso_duration(seconds: int) -> str:
+    minutes, secs = divmod(seconds, 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"PT{hours}H{minutes}M{secs}S" if hours else f"PT{minutes}M{secs}S"
+
+
+def live_blog_jsonld(ticker: Ticker, entries: list[Entry], base_url: str) -> str:
+    """Return schema.org ``LiveBlogPosting`` JSON-LD for the live page, safe inside <script>.
+
+    Search engines show live blogs with their newest updates from this; the
+    typed entry content (photo with credit, video with date and length, quote)
+    maps onto ``BlogPosting`` fields.
+    """
+    from django.utils.html import strip_tags
+
+    def update(entry: Entry) -> dict[str, Any]:
+        body = strip_tags(entry.body).strip()
+        if entry.quote:
+            body = f"{body}\n„{entry.quote}“ {entry.quote_attribution}".strip()
+        item: dict[str, Any] = {
+            "@type": "BlogPosting",
+            "headline": entry.headline or body[:110],
+            "datePublished": entry.display_at.isoformat(),
+            "dateModified": entry.updated_at.isoformat(),
+            "url": base_url + entry.get_absolute_url(),
+            "articleBody": body,
+        }
+        if entry.byline:
+            item["author"] = {"@type": "Person", "name": entry.byline}
+        media_url = entry.media_url
+        if media_url.startswith("/"):
+            media_url = base_url + media_url
+        if entry.media_kind == Entry.Media.PHOTO and media_url:
+            item["image"] = {
+                "@type": "ImageObject",
+                "url": media_url,
+                "caption": entry.media_caption,
+                "creditText": entry.media_credit,
+            }
+        elif entry.media_kind == Entry.Media.VIDEO and media_url:
+            video: dict[str, Any] = {
+                "@type": "VideoObject",
+                "name": entry.media_caption or entry.headline,
+                "contentUrl": media_url,
+            }
+            if entry.media_date:
+                video["uploadDate"] = entry.media_date.isoformat()
+            if entry.media_duration:
+                video["duration"] = _iso_duration(entry.media_duration)
+            item["video"] = video
+        if entry.article_id:
+            item["isBasedOn"] = base_url + entry.article.get_absolute_url()
+        return item
+
+    data: dict[str, Any] = {
+        "@context": "https://schema.org",
+        "@type": "LiveBlogPosting",
+        "headline": ticker.title,
+        "description": ticker.summary,
+        "url": base_url + ticker.get_absolute_url(),
+        "inLanguage": ticker.language,
+        "coverageStartTime": ticker.starts_at.isoformat(),
+        "liveBlogUpdate": [update(entry) for entry in entries],
+    }
+    if ticker.ends_at:
+        data["coverageEndTime"] = ticker.ends_at.isoformat()
+    text = json.dumps(data, ensure_ascii=False)
+    # Nothing in the data may close the <script> element it sits in.
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")

@@ -55,14 +55,21 @@ def live_page(request: HttpRequest, slug: str) -> HttpResponse:
     except (ValueError, OverflowError, OSError):
         return HttpResponseBadRequest("Invalid 'before' cursor.")
     published = ticker.entries.published().for_rendering()
+    pinned = published.filter(is_pinned=True).first()
     context = {
         "ticker": ticker,
         "entries": entries,
         "next_cursor": next_cursor,
         "older_page": bool(request.GET.get("before")),
-        "pinned": published.filter(is_pinned=True).first(),
+        "pinned": pinned,
         "key_events": published.filter(is_key_event=True).newest_first()[:10],
     }
+    if not context["older_page"]:
+        context["jsonld"] = rendering.live_blog_jsonld(
+            ticker,
+            ([pinned] if pinned else []) + entries,
+            f"{request.scheme}://{request.get_host()}",
+        )
     with translation.override(ticker.language):
         if request.GET.get("fragment") == "older":
             # "Load older entries" with JavaScript: just the entries and the next link.

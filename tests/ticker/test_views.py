@@ -185,3 +185,33 @@ def test_check_deploy_is_clean_with_production_settings():
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_live_page_describes_itself_as_schema_org_live_blog(client, ticker):
+    from datetime import date
+
+    services.create_entry(
+        ticker=ticker,
+        headline="Rutte trifft Trump </script><script>alert(1)</script>",
+        body="<p>Das Treffen ist für Mittwoch geplant.</p>",
+        media_kind=Entry.Media.VIDEO,
+        media_url="/static/ticker/demo/video.mp4",
+        media_caption="Reportage von der Ostflanke",
+        media_date=date(2025, 10, 21),
+        media_duration=279,
+        byline="Redaktion",
+    )
+    html = client.get(f"/live/{ticker.slug}/").content.decode()
+    assert "<script>alert(1)" not in html
+    raw = html.split('<script type="application/ld+json">')[1].split("</script>")[0]
+    data = json.loads(raw)
+    assert data["@type"] == "LiveBlogPosting"
+    assert data["headline"] == ticker.title
+    (update,) = data["liveBlogUpdate"]
+    assert update["@type"] == "BlogPosting"
+    assert update["headline"].startswith("Rutte trifft Trump </script>")
+    assert update["articleBody"] == "Das Treffen ist für Mittwoch geplant."
+    assert update["video"]["duration"] == "PT4M39S"
+    assert update["video"]["uploadDate"] == "2025-10-21"
+    assert update["video"]["contentUrl"] == "http://testserver/static/ticker/demo/video.mp4"
+    assert update["author"] == {"@type": "Person", "name": "Redaktion"}
