@@ -195,6 +195,11 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "loggers": {
-        "ticker": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+        "ticker": {
+            "handlers": ["console"],
+            "level": os.environ.get("LOG_LEVEL", "INFO"),
+            # daphne configures the root logger too; do not print every line twice.
+            "propagate": False,
+        },
     },
 }

@@ -8,8 +8,10 @@ then lets the hub write live frames straight to the socket.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
+from typing import Any
 from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
@@ -55,6 +57,21 @@ def _catch_up(ticker_id: int, since: int | None) -> CatchUp:
     return catch_up(ticker_id, since)
 
 
+def daphne_socket(send: object) -> Any:
+    """Return daphne's WebSocket protocol behind an ASGI ``send``, or None.
+
+    daphne hands each application ``partial(server.handle_reply, protocol)``;
+    the hub uses that protocol to write prepared frames without a per-reader
+    ASGI round trip. Anything else (another server, the test communicator)
+    gives None and the ordinary ASGI send is used.
+    """
+    if isinstance(send, functools.partial) and send.args:
+        protocol = send.args[0]
+        if hasattr(protocol, "sendPreparedMessage") and hasattr(protocol, "STATE_OPEN"):
+            return protocol
+    return None
+
+
 class TickerConsumer(AsyncWebsocketConsumer):
     """One reader of one ticker."""
 
@@ -63,11 +80,14 @@ class TickerConsumer(AsyncWebsocketConsumer):
     channel_layer_alias = "ticker-readers-use-the-hub"
     ticker_id: int | None = None
     feed: Feed | None = None
+    socket: Any = None
 
     async def connect(self) -> None:
         self.last_seq = 0
         self.pending: list[tuple[int, str]] | None = []
         self._accepted = False
+        self.socket = daphne_socket(self.base_send)
+        logger.debug("Reader connected (prepared frames: %s)", self.socket is not None)
         slug = self.scope["url_route"]["kwargs"]["slug"]
         try:
             since = parse_since(self.scope.get("query_string", b""))

@@ -38,6 +38,12 @@ PROCESS_ID = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 GROUP_RENEW_SECONDS = 3600.0
 
 
+try:  # daphne serves WebSockets with autobahn: frame a message once for all sockets
+    from autobahn.websocket.protocol import PreparedMessage
+except ImportError:  # pragma: no cover - another ASGI server
+    PreparedMessage = None
+
+
 class Reader(Protocol):
     """What the hub needs of a connected socket."""
 
@@ -45,8 +51,16 @@ class Reader(Protocol):
     last_seq: int
     # While the reader is being sent its catch-up, live frames queue here.
     pending: list[tuple[int, str]] | None
+    # daphne's protocol object behind the socket, when served by daphne: the hub
+    # then writes one prepared frame to it directly (see ``Feed._write``).
+    socket: Any
 
     async def send_frame(self, frame: str) -> None: ...
+
+
+def prepare(frame: str) -> Any:
+    """Encode and frame a text message once, ready to be written to many sockets."""
+    return PreparedMessage(frame.encode(), False, False, False)
 
 
 class Feed:
@@ -133,7 +147,15 @@ class Feed:
                 await self._write(seq, frame)
 
     async def _write(self, seq: int, frame: str) -> None:
+        """Write one change to every local reader: the hot loop of the live path.
+
+        Under daphne the frame is UTF-8 encoded and framed once (autobahn's
+        prepared message) and written straight to each open socket, which
+        skips a per-reader encode, ASGI message and dispatch. Other servers
+        (and sockets that are closing) go through the ordinary ASGI send.
+        """
         self.last_seq = seq
+        prepared = None
         for reader in tuple(self.readers):
             if reader.pending is not None:
                 reader.pending.append((seq, frame))
@@ -142,7 +164,13 @@ class Feed:
                 continue
             reader.last_seq = seq
             try:
-                await reader.send_frame(frame)
+                sock = reader.socket
+                if sock is not None and sock.state == sock.STATE_OPEN:
+                    if prepared is None:
+                        prepared = prepare(frame)
+                    sock.sendPreparedMessage(prepared)
+                else:
+                    await reader.send_frame(frame)
             except Exception:
                 # One broken socket must not keep the frame from the others.
                 logger.debug("Dropping frame for a closed reader", exc_info=True)
