@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import timedelta
 from html import unescape
 from urllib.parse import parse_qs, quote, urlsplit
 
@@ -12,34 +11,15 @@ import pytest
 from django.contrib.auth.models import User
 from django.template import Context, Template
 from django.test import RequestFactory
-from django.utils import timezone
 
+from tests.helpers import entry_ids, make_entries
 from ticker import embed, services
 from ticker.embed import EmbedOptions
-from ticker.models import Entry, Ticker
+from ticker.models import Ticker
 
 pytestmark = pytest.mark.django_db
 
 LIVE_URL = "http://testserver/live/krieg-in-der-ukraine/"
-
-
-def make_entries(ticker: Ticker, count: int, **fields: object) -> list[Entry]:
-    """Create ``count`` entries one minute apart, oldest first."""
-    start = timezone.now() - timedelta(hours=2)
-    return [
-        services.create_entry(
-            ticker=ticker,
-            headline=f"Meldung {n}",
-            body=f"<p>Text {n}</p>",
-            display_at=start + timedelta(minutes=n),
-            **fields,
-        )
-        for n in range(count)
-    ]
-
-
-def entry_ids(html: str) -> list[int]:
-    return [int(m) for m in re.findall(r'data-entry-id="(\d+)"', html)]
 
 
 def root_tag(html: str) -> str:

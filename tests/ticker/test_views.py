@@ -6,36 +6,16 @@ import json
 import os
 import subprocess
 import sys
-from datetime import timedelta
 
 import pytest
 from django.conf import settings
 from django.utils import timezone
 
+from tests.helpers import entry_ids, make_entries
 from ticker import services
 from ticker.models import Article, Entry, Ticker
 
 pytestmark = pytest.mark.django_db
-
-
-def make_entries(ticker: Ticker, count: int) -> list[Entry]:
-    """Create ``count`` entries one minute apart, oldest first."""
-    start = timezone.now() - timedelta(hours=3)
-    return [
-        services.create_entry(
-            ticker=ticker,
-            headline=f"Meldung {n}",
-            body=f"<p>Text {n}</p>",
-            display_at=start + timedelta(minutes=n),
-        )
-        for n in range(count)
-    ]
-
-
-def entry_ids(html: str) -> list[int]:
-    import re
-
-    return [int(m) for m in re.findall(r'data-entry-id="(\d+)"', html)]
 
 
 def test_list_shows_live_tickers_first(client, ticker):
