@@ -189,6 +189,10 @@ TICKER_RESYNC_SECONDS = float(os.environ.get("TICKER_RESYNC_SECONDS", "5"))
 EMBED_ALLOWED_ORIGINS = env_list("EMBED_ALLOWED_ORIGINS", "*")
 # Largest text frame a reader may send; larger frames close the socket (1009).
 TICKER_MAX_CLIENT_FRAME = int(os.environ.get("TICKER_MAX_CLIENT_FRAME", "1024"))
+# Frames a reader may send per minute (the page pings every 25 s); more closes it (1008).
+TICKER_MAX_CLIENT_FRAMES_PER_MINUTE = int(
+    os.environ.get("TICKER_MAX_CLIENT_FRAMES_PER_MINUTE", "30")
+)
 
 LOGGING = {
     "version": 1,

@@ -75,15 +75,16 @@ class TickerAdmin(admin.ModelAdmin):
     recent_entry_count = 25
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Ticker]:
-        return super().get_queryset(request).annotate(_entry_count=Count("entries"))
+        tickers = super().get_queryset(request).annotate(_entry_count=Count("entries"))
+        return presence.with_readers(tickers)
 
     @admin.display(description=gettext_lazy("entries"), ordering="_entry_count")
     def entry_count(self, obj: Ticker) -> int:
         return obj._entry_count  # type: ignore[attr-defined]
 
-    @admin.display(description=gettext_lazy("readers now"))
+    @admin.display(description=gettext_lazy("readers now"), ordering="readers_now")
     def readers(self, obj: Ticker) -> int:
-        return presence.readers_now(obj.pk)
+        return obj.readers_now  # type: ignore[attr-defined]
 
     def save_model(
         self, request: HttpRequest, obj: Ticker, form: forms.Form, change: bool

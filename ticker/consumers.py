@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import time
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -29,6 +30,7 @@ logger = logging.getLogger(__name__)
 CLOSE_BAD_REQUEST = 4400
 CLOSE_NOT_FOUND = 4404
 CLOSE_TOO_LARGE = 1009
+CLOSE_POLICY = 1008  # too many frames: a reader only ever needs the odd ping
 CLOSE_UNAVAILABLE = 1013  # "try again later": the database or layer is down
 
 
@@ -86,6 +88,7 @@ class TickerConsumer(AsyncWebsocketConsumer):
         self.last_seq = 0
         self.pending: list[tuple[int, str]] | None = []
         self._accepted = False
+        self._frames_window = (time.monotonic(), 0)
         self.socket = daphne_socket(self.base_send)
         logger.debug("Reader connected (prepared frames: %s)", self.socket is not None)
         slug = self.scope["url_route"]["kwargs"]["slug"]
@@ -148,6 +151,14 @@ class TickerConsumer(AsyncWebsocketConsumer):
         size = len(text_data) if text_data is not None else len(bytes_data or b"")
         if size > settings.TICKER_MAX_CLIENT_FRAME:
             await self.close(code=CLOSE_TOO_LARGE)
+            return
+        started, count = self._frames_window
+        now = time.monotonic()
+        if now - started > 60:
+            started, count = now, 0
+        self._frames_window = (started, count + 1)
+        if count + 1 > settings.TICKER_MAX_CLIENT_FRAMES_PER_MINUTE:
+            await self.close(code=CLOSE_POLICY)
             return
         if text_data is None:
             await self._error("binary frames are not accepted")

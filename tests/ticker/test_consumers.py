@@ -275,3 +275,40 @@ async def test_channel_layer_outage_closes_with_try_again_later(ticker):
     await create_entry(ticker=ticker, body="<p>wieder da</p>")
     assert (await receive(communicator))["seq"] == 1
     await communicator.disconnect()
+
+
+async def test_a_reader_flooding_frames_is_closed_others_unharmed(ticker, settings):
+    from ticker.consumers import CLOSE_POLICY
+
+    settings.TICKER_MAX_CLIENT_FRAMES_PER_MINUTE = 5
+    flood = connect(ticker.slug, "since=0")
+    calm = connect(ticker.slug, "since=0")
+    await flood.connect()
+    await calm.connect()
+    for _ in range(5):
+        await flood.send_to(text_data='{"type": "ping"}')
+        assert (await receive(flood))["type"] == "pong"
+    await flood.send_to(text_data='{"type": "ping"}')
+    output = await flood.receive_output(timeout=1)
+    assert output == {"type": "websocket.close", "code": CLOSE_POLICY}
+    await create_entry(ticker=ticker, body="<p>weiter</p>")
+    assert (await receive(calm))["seq"] == 1
+    await calm.disconnect()
+
+
+async def test_connected_readers_are_counted_for_the_admin(ticker, settings):
+    from ticker import presence
+
+    settings.TICKER_RESYNC_SECONDS = 0.05
+    readers = [connect(ticker.slug, "since=0") for _ in range(3)]
+    for reader in readers:
+        await reader.connect()
+    count = database_sync_to_async(presence.readers_now)
+    for _ in range(100):
+        if await count(ticker.pk) == 3:
+            break
+        await asyncio.sleep(0.05)
+    assert await count(ticker.pk) == 3
+    for reader in readers:
+        await reader.disconnect()
+    assert await count(ticker.pk) == 0
