@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import copy
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django import forms
@@ -102,9 +102,10 @@ class TickerAdmin(admin.ModelAdmin):
 
     # --- Status actions --------------------------------------------------------
 
-    def _set_status(self, request: HttpRequest, queryset: QuerySet[Ticker], status: str) -> int:
+    def _set_status(self, request: HttpRequest, tickers: Iterable[Ticker], status: str) -> int:
+        """Set ``status`` through the service where it differs; return how many changed."""
         changed = 0
-        for ticker in queryset:
+        for ticker in tickers:
             if ticker.status == status:
                 continue
             services.set_ticker_status(ticker, status, user=request.user)
@@ -290,9 +291,7 @@ class TickerAdmin(admin.ModelAdmin):
             raise Http404
         if not self.has_change_permission(request, ticker):
             raise PermissionDenied
-        if ticker.status != status:
-            services.set_ticker_status(ticker, status, user=request.user)
-            self.log_change(request, ticker, [{"changed": {"fields": ["status"]}}])
+        self._set_status(request, [ticker], status)
         self.message_user(
             request,
             _("The ticker is now: %s") % Ticker.Status(status).label,
