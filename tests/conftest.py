@@ -20,6 +20,9 @@ from ticker.models import Ticker
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
+    # Build hashed static files once, as production serves them, before any
+    # test module builds the ASGI application (WhiteNoise indexes them then).
+    call_command("collectstatic", interactive=False, verbosity=0)
     if os.environ.get("TEST_REQUIRE_SERVICES") != "1":
         return
     engine = settings.DATABASES["default"]["ENGINE"]
@@ -44,12 +47,6 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=5).ping()
     except redis.RedisError as exc:
         raise pytest.UsageError(f"Redis is required but unreachable: {exc}") from exc
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _collected_static() -> None:
-    """Build hashed static files once, as production serves them."""
-    call_command("collectstatic", interactive=False, verbosity=0)
 
 
 @pytest.fixture(autouse=True)
