@@ -79,6 +79,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
+                "ticker.context_processors.live_settings",
             ],
         },
     },
@@ -187,6 +188,8 @@ TICKER_RESYNC_SECONDS = float(os.environ.get("TICKER_RESYNC_SECONDS", "5"))
 # "https://www.example.com"; "*" (the default) lets any site embed it. A
 # ticker's own "sites allowed to embed" field overrides this list.
 EMBED_ALLOWED_ORIGINS = env_list("EMBED_ALLOWED_ORIGINS", "*")
+# Seconds between polls of the changes endpoint by readers without WebSockets.
+TICKER_POLL_SECONDS = float(os.environ.get("TICKER_POLL_SECONDS", "10"))
 # Largest text frame a reader may send; larger frames close the socket (1009).
 TICKER_MAX_CLIENT_FRAME = int(os.environ.get("TICKER_MAX_CLIENT_FRAME", "1024"))
 # Frames a reader may send per minute (the page pings every 25 s); more closes it (1008).

@@ -92,6 +92,7 @@ def _server_env() -> dict[str, str]:
         # Writes made in the test process reach the server through the change
         # log when the two do not share a channel layer (the in-memory one).
         TICKER_RESYNC_SECONDS="1",
+        TICKER_POLL_SECONDS="1",
         PYTHONUNBUFFERED="1",
     )
     return env

@@ -231,3 +231,27 @@ def test_reader_scrolled_down_gets_a_new_updates_button(
     assert (
         page.evaluate("document.querySelector('[data-entries]').getBoundingClientRect().top") >= -1
     )
+
+
+def test_without_websockets_the_page_polls_the_changes_endpoint(
+    daphne_server, new_page, in_thread, ticker
+):
+    """A browser (or proxy) without WebSockets still gets every update, by polling."""
+    before = in_thread(services.create_entry, ticker=ticker, body="<p>Schon da</p>")
+    page = new_page()
+    page.add_init_script("delete window.WebSocket")
+    polls: list[str] = []
+    page.on("request", lambda r: "/changes/?since=" in r.url and polls.append(r.url))
+    page.goto(f"{daphne_server}/live/{ticker.slug}/")
+    state = page.locator("[data-live-state]")
+    expect(state).to_have_text(state.get_attribute("data-text-polling") or "")
+    expect(entry_locator(page, before.pk)).to_have_count(1)
+
+    entry = in_thread(services.create_entry, ticker=ticker, body="<p>Per Abfrage</p>")
+    expect(entry_locator(page, entry.pk)).to_be_visible(timeout=LIVE_WAIT_MS)
+    in_thread(services.delete_entry, before)
+    expect(entry_locator(page, before.pk)).to_have_count(0, timeout=LIVE_WAIT_MS)
+    # Each poll asks only for what is new: the page started at change 1.
+    assert polls[0].endswith("?since=1")
+    assert any(url.endswith("?since=2") for url in polls)
+    assert page.js_errors == []

@@ -31,7 +31,7 @@
 
   const FINAL_CLOSE_CODES = [4400, 4404]; // bad "since", unknown ticker: retrying cannot help
   const PING_MS = 25000;
-  const POLL_MS = 10000;
+  const POLL_MS = (parseFloat(data.pollSeconds) || 10) * 1000; // TICKER_POLL_SECONDS
   const SOCKET_RETRY_WHILE_POLLING_MS = 60000;
 
   let lastSeq = parseInt(data.seq, 10) || 0;
