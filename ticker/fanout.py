@@ -107,12 +107,16 @@ class Feed:
                 backoff = 0.5
             except asyncio.CancelledError:
                 raise
-            except Exception:
+            except Exception as exc:
+                # Expected now and then (a Redis restart, a read timeout while the
+                # loop was busy with a burst of handshakes): the resync below
+                # sends whatever was lost, so one line is enough.
                 logger.warning(
-                    "Channel layer receive failed for ticker %s; retrying in %.1fs",
+                    "Channel layer receive failed for ticker %s (%s: %s); retrying in %.1fs",
                     self.ticker_id,
+                    type(exc).__name__,
+                    exc,
                     backoff,
-                    exc_info=True,
                 )
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 10.0)
