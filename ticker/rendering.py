@@ -9,10 +9,14 @@ that same string.
 from __future__ import annotations
 
 import json
+import re
+from html import unescape
 from typing import Any
 
 from django.template.loader import render_to_string
 from django.utils import translation
+from django.utils.html import strip_tags
+from django.utils.text import Truncator
 
 from ticker.models import Change, Entry, Ticker
 
@@ -85,6 +89,15 @@ def changes_document(last_seq: int, frames: list[str] | None) -> str:
     return f'{{"last_seq":{last_seq},"reload":false,"changes":[{",".join(frames)}]}}'
 
 
+_BLOCK_END = re.compile(r"</(?:p|li|h3|h4|blockquote)>|<br\s*/?>|<hr\s*/?>", re.IGNORECASE)
+
+
+def plain_text(html: str) -> str:
+    """Return rich text as one line of plain text: blocks apart, entities decoded."""
+    text = unescape(strip_tags(_BLOCK_END.sub(" ", html)))
+    return " ".join(text.split())
+
+
 def _iso_duration(seconds: int) -> str:
     minutes, secs = divmod(seconds, 60)
     hours, minutes = divmod(minutes, 60)
@@ -98,15 +111,14 @@ def live_blog_jsonld(ticker: Ticker, entries: list[Entry], base_url: str) -> str
     typed entry content (photo with credit, video with date and length, quote)
     maps onto ``BlogPosting`` fields.
     """
-    from django.utils.html import strip_tags
 
     def update(entry: Entry) -> dict[str, Any]:
-        body = strip_tags(entry.body).strip()
+        body = plain_text(entry.body)
         if entry.quote:
             body = f"{body}\n„{entry.quote}“ {entry.quote_attribution}".strip()
         item: dict[str, Any] = {
             "@type": "BlogPosting",
-            "headline": entry.headline or body[:110],
+            "headline": entry.headline or Truncator(body).chars(110),
             "datePublished": entry.display_at.isoformat(),
             "dateModified": entry.updated_at.isoformat(),
             "url": base_url + entry.get_absolute_url(),

@@ -118,4 +118,8 @@ def article_detail(request: HttpRequest, slug: str) -> HttpResponse:
     if ticker is None:
         linking = article.entries.published().select_related("ticker").newest_first().first()
         ticker = linking.ticker if linking else None
-    return render(request, "ticker/article_detail.html", {"article": article, "ticker": ticker})
+    # The article reads in its live blog's language (dates, "Source", the teaser).
+    with translation.override(ticker.language if ticker else None):
+        return render(
+            request, "ticker/article_detail.html", {"article": article, "ticker": ticker}
+        )

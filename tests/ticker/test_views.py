@@ -195,3 +195,30 @@ def test_live_page_describes_itself_as_schema_org_live_blog(client, ticker):
     assert update["video"]["uploadDate"] == "2025-10-21"
     assert update["video"]["contentUrl"] == "http://testserver/static/ticker/demo/video.mp4"
     assert update["author"] == {"@type": "Person", "name": "Redaktion"}
+
+
+def test_article_page_uses_its_ticker_language(client, ticker):
+    english = services.save_ticker(
+        Ticker(title="Election night", slug="election", status="live", language="en")
+    )
+    Article.objects.create(title="Results", slug="results", image_url="/x.svg", image_credit="AP",
+                           ticker=english)  # fmt: skip
+    Article.objects.create(title="Ergebnisse", slug="ergebnisse", image_url="/x.svg",
+                           image_credit="dpa", ticker=ticker)  # fmt: skip
+    assert (
+        "Source: AP"
+        in client.get("/articles/results/", HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    )
+    assert (
+        "Quelle: dpa"
+        in client.get("/articles/ergebnisse/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    )
+
+
+def test_structured_data_headline_is_cut_at_a_word(client, ticker):
+    services.create_entry(ticker=ticker, body="<p>" + "Wort " * 60 + "</p>")
+    html = client.get(f"/live/{ticker.slug}/").content.decode()
+    raw = html.split('<script type="application/ld+json">')[1].split("</script>")[0]
+    headline = json.loads(raw)["liveBlogUpdate"][0]["headline"]
+    assert len(headline) <= 110
+    assert headline.endswith("Wort…")
