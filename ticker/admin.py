@@ -494,3 +494,9 @@ class ArticleAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ["title"]}
     autocomplete_fields = ["ticker"]
     date_hierarchy = "published_at"
+
+    def save_model(
+        self, request: HttpRequest, obj: Article, form: forms.Form, change: bool
+    ) -> None:
+        """Save through the service, so entries showing this article's card are updated."""
+        services.save_article(obj, user=request.user)

@@ -18,7 +18,7 @@ from django.db import transaction
 from django.db.models import F
 
 from ticker import broadcast, rendering
-from ticker.models import Change, Entry, Ticker
+from ticker.models import Article, Change, Entry, Ticker
 from ticker.sanitize import sanitize_html
 
 User = AbstractBaseUser | AnonymousUser | None
@@ -167,6 +167,29 @@ def save_ticker(ticker: Ticker, *, user: User = None) -> Ticker:
 def set_ticker_status(ticker: Ticker, status: str, *, user: User = None) -> Ticker:
     ticker.status = status
     return save_ticker(ticker, user=user)
+
+
+# Article fields shown on an entry's "read the full article" card.
+_CARD_FIELDS = ("title", "slug", "kicker", "teaser")
+
+
+@transaction.atomic
+def save_article(article: Article, *, user: User = None) -> Article:
+    """Save an article; entries whose card shows a changed title or teaser are re-sent.
+
+    A corrected headline must not linger on live pages: each published entry
+    linking to the article gets an ``entry.updated`` change with its new card.
+    """
+    previous = None
+    if article.pk is not None:
+        previous = Article.objects.filter(pk=article.pk).values(*_CARD_FIELDS).first()
+    article.body = sanitize_html(article.body)
+    article.save()
+    if previous and any(previous[f] != getattr(article, f) for f in _CARD_FIELDS):
+        linking = Entry.objects.published().for_rendering().filter(article=article)
+        for entry in linking.order_by("ticker_id", "display_at", "id"):
+            _record_entry_change(Change.Kind.UPDATED, entry)
+    return article
 
 
 @transaction.atomic

@@ -589,29 +589,34 @@ def test_editor_may_not_delete_tickers_or_manage_users(editor_client, ticker):
 
 
 def test_editor_may_write_articles(editor_client, ticker):
-    response = editor_client.post(
-        reverse("admin:ticker_article_add"),
-        {
-            "title": "Was wir wissen",
-            "slug": "was-wir-wissen",
-            "kicker": "Überblick",
-            "teaser": "",
-            "body": "<p>Text</p>",
-            "author": "Erika Muster",
-            "published_at_0": "2025-10-21",
-            "published_at_1": "14:00:00",
-            "image_url": "",
-            "image_caption": "",
-            "image_credit": "",
-            "ticker": str(ticker.pk),
-        },
-    )
+    form = {
+        "title": "Was wir wissen",
+        "slug": "was-wir-wissen",
+        "kicker": "Überblick",
+        "teaser": "",
+        "body": "<p>Text</p>",
+        "author": "Erika Muster",
+        "published_at_0": "2025-10-21",
+        "published_at_1": "14:00:00",
+        "image_url": "",
+        "image_caption": "",
+        "image_credit": "",
+        "ticker": str(ticker.pk),
+    }
+    response = editor_client.post(reverse("admin:ticker_article_add"), form)
     assert response.status_code == 302, response.context["adminform"].form.errors
     article = Article.objects.get(slug="was-wir-wissen")
     assert article.ticker == ticker
     change_url = reverse("admin:ticker_article_change", args=[article.pk])
     assert editor_client.get(change_url).status_code == 200
     assert history(Article, article.pk)[0][0] == ADDITION
+
+    # Correcting the title re-sends the card of every published entry that links to it.
+    entry = services.create_entry(ticker=ticker, body="<p>x</p>", article=article)
+    response = editor_client.post(change_url, {**form, "title": "Was wir bisher wissen"})
+    assert response.status_code == 302
+    assert kinds(ticker)[-1] == (2, "entry.updated", entry.pk)
+    assert "Was wir bisher wissen" in ticker.changes.get(seq=2).frame
 
 
 def test_editor_sees_entry_delete_buttons_but_viewer_sees_none(

@@ -186,3 +186,22 @@ def test_deleting_a_live_ticker_tells_readers_it_ended_first(
     ((ticker_id, seq, frame),) = [call.args for call in sent.call_args_list]
     assert (ticker_id, seq) == (ticker_pk, 1)
     assert json.loads(frame)["status"] == "ended"
+
+
+def test_corrected_article_title_updates_the_cards_readers_see(ticker, sent):
+    from ticker.models import Article
+
+    article = services.save_article(Article(title="Treffen in Washngton", slug="treffen"))
+    linked = services.create_entry(ticker=ticker, body="<p>mit Karte</p>", article=article)
+    services.create_entry(ticker=ticker, body="<p>Entwurf</p>", article=article, status="draft")
+    services.create_entry(ticker=ticker, body="<p>ohne Karte</p>")
+    article.body = "<p>Text<script>x()</script></p>"
+    services.save_article(article)  # the body is not on the card: nothing to send
+    assert changes(ticker)[-1] == (2, "entry.published")
+    assert Article.objects.get().body == "<p>Text</p>"
+
+    article.title = "Treffen in Washington"
+    services.save_article(article)
+    last = ticker.changes.order_by("seq").last()
+    assert (last.seq, last.kind, last.entry_id) == (3, "entry.updated", linked.pk)
+    assert "Treffen in Washington" in json.loads(last.frame)["html"]
