@@ -38,6 +38,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_safe
 
+from ticker.middleware import language_independent
 from ticker.models import Ticker
 
 # Seconds a browser or CDN may reuse the embed page; widgets multiply page
@@ -232,6 +233,7 @@ def widget_title(ticker: Ticker) -> str:
 
 @require_safe
 @xframe_options_exempt
+@language_independent
 def embed_page(request: HttpRequest, slug: str) -> HttpResponse:
     """Render the widget: the newest entries, live, for an iframe on another site."""
     ticker = get_object_or_404(Ticker, slug=slug)

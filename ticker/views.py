@@ -12,6 +12,7 @@ from django.utils import translation
 from django.views.decorators.http import require_GET
 
 from ticker import rendering
+from ticker.middleware import language_independent
 from ticker.models import Article, Entry, Ticker
 from ticker.selectors import catch_up
 
@@ -48,6 +49,7 @@ def ticker_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+@language_independent
 def live_page(request: HttpRequest, slug: str) -> HttpResponse:
     ticker = get_object_or_404(Ticker, slug=slug)
     try:
@@ -78,6 +80,7 @@ def live_page(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @require_GET
+@language_independent
 def entry_detail(request: HttpRequest, slug: str, entry_id: int) -> HttpResponse:
     ticker = get_object_or_404(Ticker, slug=slug)
     entry = get_object_or_404(ticker.entries.published().for_rendering(), pk=entry_id)
@@ -111,6 +114,7 @@ def changes(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @require_GET
+@language_independent
 def article_detail(request: HttpRequest, slug: str) -> HttpResponse:
     article = get_object_or_404(Article.objects.select_related("ticker"), slug=slug)
     # The ticker that links here: the one set on the article, else the newest linking entry's.
