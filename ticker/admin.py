@@ -10,7 +10,6 @@ did what.
 
 from __future__ import annotations
 
-import copy
 from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -21,7 +20,7 @@ from django.contrib.admin import ActionLocation
 from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, QuerySet
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import get_object_or_404
 from django.urls import URLPattern, path, reverse
 from django.utils.decorators import method_decorator
@@ -168,7 +167,7 @@ class TickerAdmin(admin.ModelAdmin):
             user = request.user
             can_post = user.has_perm("ticker.add_entry")
             context = {
-                "quick_post_form": QuickPostForm(admin_site=self.admin_site) if can_post else None,
+                "quick_post_form": self._quick_post_form(request, ticker) if can_post else None,
                 "recent_entries": ticker.entries.select_related("article").newest_first()[
                     : self.recent_entry_count
                 ],
@@ -180,6 +179,18 @@ class TickerAdmin(admin.ModelAdmin):
             }
         context.update(extra_context or {})
         return super().change_view(request, object_id, form_url, context)
+
+    def _quick_post_form(self, request: HttpRequest, ticker: Ticker) -> QuickPostForm:
+        """Return an empty form, or the one that just failed, bound again with its errors."""
+        failed = request.session.pop(_quick_post_key(ticker.pk), None)
+        if failed is None:
+            return QuickPostForm(admin_site=self.admin_site)
+        data = QueryDict(mutable=True)
+        for key, values in failed.items():
+            data.setlist(key, values)
+        form = QuickPostForm(data, admin_site=self.admin_site)
+        form.is_valid()  # fills form.errors for the template
+        return form
 
     def render_change_form(
         self,
@@ -233,12 +244,11 @@ class TickerAdmin(admin.ModelAdmin):
                 request, _("The update was not saved. Please correct the errors below."),
                 messages.ERROR,
             )  # fmt: skip
-            # Render the page as for a GET (the ticker's own form must not be processed).
-            page_request = copy.copy(request)
-            page_request.method = "GET"
-            return self.change_view(
-                page_request, str(ticker.pk), extra_context={"quick_post_form": form}
-            )
+            # Post/redirect/get: the ticker page shows the form again with what was
+            # typed and its errors, and reloading it does not post a second time.
+            data = {key: request.POST.getlist(key) for key in form.fields if key in request.POST}
+            request.session[_quick_post_key(ticker.pk)] = data
+            return self._back_to_ticker(ticker.pk)
 
         entry = form.save(commit=False)
         entry.ticker = ticker
@@ -298,6 +308,11 @@ class TickerAdmin(admin.ModelAdmin):
             messages.SUCCESS,
         )
         return self._back_to_ticker(ticker.pk)
+
+
+def _quick_post_key(ticker_id: int) -> str:
+    """Name the session slot holding a failed quick post for one ticker."""
+    return f"ticker:quick-post:{ticker_id}"
 
 
 def _entry_url(entry: Entry) -> str:

@@ -172,7 +172,10 @@ def test_quick_post_errors_keep_what_was_typed(editor_client, ticker, sent):
     response = editor_client.post(
         quick_post_url(ticker),
         {"body": "", "headline": "Meine getippte Überschrift", "is_key_event": "on"},
+        follow=True,
     )
+    # Redirected back to the ticker page (so a reload cannot post twice).
+    assert response.redirect_chain == [(ticker_url(ticker), 302)]
     assert response.status_code == 200
     assert response.templates[0].name == "admin/ticker/ticker/change_form.html"
     form = response.context["quick_post_form"]
@@ -187,11 +190,14 @@ def test_quick_post_errors_keep_what_was_typed(editor_client, ticker, sent):
     # The ticker's own form was rendered, not processed.
     ticker.refresh_from_db()
     assert ticker.title == "Krieg in der Ukraine"
+    # Shown once: the next visit has an empty form again.
+    again = editor_client.get(ticker_url(ticker))
+    assert not again.context["quick_post_form"].is_bound
 
 
 def test_quick_post_rejects_unknown_article(editor_client, ticker):
     response = editor_client.post(
-        quick_post_url(ticker), {"body": "<p>Text bleibt</p>", "article": "999999"}
+        quick_post_url(ticker), {"body": "<p>Text bleibt</p>", "article": "999999"}, follow=True
     )
     assert response.status_code == 200
     assert "article" in response.context["quick_post_form"].errors
