@@ -128,6 +128,15 @@ def wait_until_fitted(iframe: Locator, frame: Frame) -> float:
         time.sleep(0.1)
 
 
+def wait_until_shorter(iframe: Locator, limit: float) -> None:
+    """Wait until the iframe has shrunk below ``limit`` pixels."""
+    deadline = time.monotonic() + LIVE_WAIT_MS / 1000
+    while height(iframe) >= limit:
+        if time.monotonic() > deadline:
+            pytest.fail(f"iframe stayed {height(iframe)}px tall, expected below {limit}px")
+        time.sleep(0.1)
+
+
 def test_snippet_embeds_independent_widgets_that_update_live_and_grow(
     daphne_server, host_site, new_page, in_thread, ticker
 ):
@@ -210,6 +219,9 @@ def test_snippet_embeds_independent_widgets_that_update_live_and_grow(
     in_thread(services.delete_entry, entry)
     for frame in (left_frame, right_frame):
         expect(frame.locator("[data-entries] > article")).to_have_count(2, timeout=LIVE_WAIT_MS)
+    # The old height still "fits" until the frame's message arrives: wait for the drop.
+    wait_until_shorter(left, left_after - 100)
+    wait_until_shorter(right, right_after - 100)
     assert wait_until_fitted(left, left_frame) < left_after - 100
     assert wait_until_fitted(right, right_frame) < right_after - 100
     assert page.js_errors == []
