@@ -40,10 +40,6 @@ def validate_embed_origins(value: str) -> None:
 
 
 class TickerQuerySet(models.QuerySet["Ticker"]):
-    def live(self) -> TickerQuerySet:
-        """Return tickers that are running now."""
-        return self.filter(status=Ticker.Status.LIVE)
-
     def for_listing(self) -> TickerQuerySet:
         """Return tickers live first, then upcoming, then ended, newest first."""
         order = models.Case(
@@ -133,10 +129,6 @@ class Ticker(models.Model):
     def group_name(self) -> str:
         """Return the channel-layer group that carries this ticker's changes."""
         return broadcast.group_name(self.pk)
-
-    @property
-    def is_live(self) -> bool:
-        return self.status == self.Status.LIVE
 
 
 class EntryQuerySet(models.QuerySet["Entry"]):
