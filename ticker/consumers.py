@@ -22,16 +22,10 @@ from django.conf import settings
 from ticker import rendering
 from ticker.fanout import Feed, get_hub
 from ticker.models import Ticker
+from ticker.protocol import CLOSE_RULES, Close
 from ticker.selectors import CatchUp, catch_up
 
 logger = logging.getLogger(__name__)
-
-# Close codes a client can act on (4000-4999 are free for applications).
-CLOSE_BAD_REQUEST = 4400
-CLOSE_NOT_FOUND = 4404
-CLOSE_TOO_LARGE = 1009
-CLOSE_POLICY = 1008  # too many frames: a reader only ever needs the odd ping
-CLOSE_UNAVAILABLE = 1013  # "try again later": the database or layer is down
 
 
 def parse_since(query_string: bytes) -> int | None:
@@ -95,12 +89,12 @@ class TickerConsumer(AsyncWebsocketConsumer):
         try:
             since = parse_since(self.scope.get("query_string", b""))
         except (ValueError, UnicodeDecodeError):
-            await self._refuse(CLOSE_BAD_REQUEST, "since must be a whole number of 0 or more")
+            await self._refuse(Close.BAD_REQUEST)
             return
         try:
             ticker_id = await _ticker_id(slug)
             if ticker_id is None:
-                await self._refuse(CLOSE_NOT_FOUND, "unknown ticker")
+                await self._refuse(Close.NOT_FOUND)
                 return
             self.ticker_id = ticker_id
             # Subscribe first, read second: live frames queue in ``pending`` meanwhile.
@@ -109,7 +103,7 @@ class TickerConsumer(AsyncWebsocketConsumer):
             result = await _catch_up(ticker_id, since)
         except Exception:
             logger.exception("Reader could not be connected to ticker %r", slug)
-            await self._refuse(CLOSE_UNAVAILABLE, "temporarily unavailable, retry")
+            await self._refuse(Close.UNAVAILABLE)
             return
         self.last_seq = since if since is not None else result.last_seq
         if result.changes is None:
@@ -127,12 +121,23 @@ class TickerConsumer(AsyncWebsocketConsumer):
                 self.last_seq = seq
         self.pending = None
 
-    async def _refuse(self, code: int, reason: str) -> None:
+    async def _refuse(self, code: Close) -> None:
         """Accept only to explain: browsers see a close code, not a failed handshake."""
+        rule = CLOSE_RULES[code]
         if not self._accepted:
             await self.accept()
-        await self.send(text_data=json.dumps({"type": "error", "error": reason, "code": code}))
-        await self.close(code=code)
+        await self.send(
+            text_data=json.dumps(
+                {
+                    "type": "error",
+                    "error": rule.reason,
+                    "code": int(code),
+                    "action": rule.action,
+                    "retry_after": rule.retry_after,
+                }
+            )
+        )
+        await self.close(code=int(code))
 
     async def accept(self, subprotocol: str | None = None, headers: list | None = None) -> None:
         self._accepted = True
@@ -150,7 +155,7 @@ class TickerConsumer(AsyncWebsocketConsumer):
         """Answer pings; reject anything else without disturbing other readers."""
         size = len(text_data) if text_data is not None else len(bytes_data or b"")
         if size > settings.TICKER_MAX_CLIENT_FRAME:
-            await self.close(code=CLOSE_TOO_LARGE)
+            await self._refuse(Close.TOO_LARGE)
             return
         started, count = self._frames_window
         now = time.monotonic()
@@ -158,7 +163,7 @@ class TickerConsumer(AsyncWebsocketConsumer):
             started, count = now, 0
         self._frames_window = (started, count + 1)
         if count + 1 > settings.TICKER_MAX_CLIENT_FRAMES_PER_MINUTE:
-            await self.close(code=CLOSE_POLICY)
+            await self._refuse(Close.TOO_MANY_FRAMES)
             return
         if text_data is None:
             await self._error("binary frames are not accepted")

@@ -11,9 +11,9 @@ from channels.testing import WebsocketCommunicator
 
 from liveblog.asgi import application
 from ticker import services
-from ticker.consumers import CLOSE_BAD_REQUEST, CLOSE_NOT_FOUND, CLOSE_TOO_LARGE
 from ticker.fanout import get_hub
 from ticker.models import Entry
+from ticker.protocol import Close
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -148,18 +148,18 @@ async def test_unknown_ticker_is_closed_with_4404(db):
     connected, _ = await communicator.connect()
     assert connected
     error = await receive(communicator)
-    assert error["code"] == CLOSE_NOT_FOUND
+    assert error["code"] == Close.NOT_FOUND
     output = await communicator.receive_output(timeout=1)
-    assert output == {"type": "websocket.close", "code": CLOSE_NOT_FOUND}
+    assert output == {"type": "websocket.close", "code": Close.NOT_FOUND}
 
 
 @pytest.mark.parametrize("since", ["abc", "-1", "1.5"])
 async def test_bad_since_is_closed_with_4400(ticker, since):
     communicator = connect(ticker.slug, f"since={since}")
     await communicator.connect()
-    assert (await receive(communicator))["code"] == CLOSE_BAD_REQUEST
+    assert (await receive(communicator))["code"] == Close.BAD_REQUEST
     output = await communicator.receive_output(timeout=1)
-    assert output == {"type": "websocket.close", "code": CLOSE_BAD_REQUEST}
+    assert output == {"type": "websocket.close", "code": Close.BAD_REQUEST}
 
 
 async def test_foreign_origin_is_rejected(ticker):
@@ -195,8 +195,9 @@ async def test_oversized_frame_closes_only_that_socket(ticker, settings):
     await big.connect()
     await other.connect()
     await big.send_to(text_data="x" * 101)
+    assert (await receive(big))["code"] == Close.TOO_LARGE
     output = await big.receive_output(timeout=1)
-    assert output == {"type": "websocket.close", "code": CLOSE_TOO_LARGE}
+    assert output == {"type": "websocket.close", "code": Close.TOO_LARGE}
     await create_entry(ticker=ticker, body="<p>weiter</p>")
     assert (await receive(other))["seq"] == 1
     await other.disconnect()
@@ -249,25 +250,21 @@ async def test_database_outage_closes_with_try_again_later(ticker):
 
     from django.db import OperationalError
 
-    from ticker.consumers import CLOSE_UNAVAILABLE
-
     with mock.patch("ticker.consumers._ticker_id", side_effect=OperationalError("down")):
         communicator = connect(ticker.slug, "since=0")
         await communicator.connect()
-        assert (await receive(communicator))["code"] == CLOSE_UNAVAILABLE
+        assert (await receive(communicator))["code"] == Close.UNAVAILABLE
         output = await communicator.receive_output(timeout=1)
-    assert output == {"type": "websocket.close", "code": CLOSE_UNAVAILABLE}
+    assert output == {"type": "websocket.close", "code": Close.UNAVAILABLE}
 
 
 async def test_channel_layer_outage_closes_with_try_again_later(ticker):
     from unittest import mock
 
-    from ticker.consumers import CLOSE_UNAVAILABLE
-
     with mock.patch("ticker.fanout.Feed.start", side_effect=ConnectionError("redis unreachable")):
         communicator = connect(ticker.slug, "since=0")
         await communicator.connect()
-        assert (await receive(communicator))["code"] == CLOSE_UNAVAILABLE
+        assert (await receive(communicator))["code"] == Close.UNAVAILABLE
     assert get_hub().feeds == {}
     # Once the layer is back, the next reader subscribes normally.
     communicator = connect(ticker.slug, "since=0")
@@ -278,8 +275,6 @@ async def test_channel_layer_outage_closes_with_try_again_later(ticker):
 
 
 async def test_a_reader_flooding_frames_is_closed_others_unharmed(ticker, settings):
-    from ticker.consumers import CLOSE_POLICY
-
     settings.TICKER_MAX_CLIENT_FRAMES_PER_MINUTE = 5
     flood = connect(ticker.slug, "since=0")
     calm = connect(ticker.slug, "since=0")
@@ -289,8 +284,9 @@ async def test_a_reader_flooding_frames_is_closed_others_unharmed(ticker, settin
         await flood.send_to(text_data='{"type": "ping"}')
         assert (await receive(flood))["type"] == "pong"
     await flood.send_to(text_data='{"type": "ping"}')
+    assert (await receive(flood))["code"] == Close.TOO_MANY_FRAMES
     output = await flood.receive_output(timeout=1)
-    assert output == {"type": "websocket.close", "code": CLOSE_POLICY}
+    assert output == {"type": "websocket.close", "code": Close.TOO_MANY_FRAMES}
     await create_entry(ticker=ticker, body="<p>weiter</p>")
     assert (await receive(calm))["seq"] == 1
     await calm.disconnect()
