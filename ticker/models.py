@@ -21,8 +21,15 @@ from ticker.sanitize import RICH_TEXT_EXTENSIONS, sanitize_html
 
 
 def validate_media_url(value: str) -> None:
-    """Accept an http(s) address or a path on this site, nothing else (no javascript:)."""
-    if value.startswith("/") and not value.startswith("//"):
+    """Accept an http(s) address or a path on this site, nothing else (no javascript:).
+
+    Browsers read ``//host`` and ``/\\host`` (and the same with tabs or line
+    breaks stripped out) as another site, so a path on this site may hold no
+    backslash, whitespace or control character and may not start with two slashes.
+    """
+    if value.startswith("/"):
+        if value.startswith("//") or any(c == "\\" or c.isspace() or ord(c) < 32 for c in value):
+            raise ValidationError(_("Not a path on this site."), code="invalid")
         return
     URLValidator(schemes=["http", "https"])(value)
 
