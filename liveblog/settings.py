@@ -118,7 +118,12 @@ if REDIS_URL:
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
             "CONFIG": {
-                "hosts": [REDIS_URL],
+                # The socket timeout must outlast channels_redis's 5 s blocking
+                # pop, or every idle receive ends in a TimeoutError; connecting
+                # gives up fast so an outage is noticed at once.
+                "hosts": [
+                    {"address": REDIS_URL, "socket_timeout": 15, "socket_connect_timeout": 2}
+                ],
                 "prefix": os.environ.get("CHANNEL_PREFIX", "liveblog"),
                 "capacity": 1000,
                 "expiry": 30,
@@ -191,9 +196,12 @@ TICKER_RESYNC_SECONDS = float(os.environ.get("TICKER_RESYNC_SECONDS", "5"))
 EMBED_ALLOWED_ORIGINS = env_list("EMBED_ALLOWED_ORIGINS", "*")
 # Seconds between polls of the changes endpoint by readers without WebSockets.
 TICKER_POLL_SECONDS = float(os.environ.get("TICKER_POLL_SECONDS", "10"))
-# Largest text frame a reader may send; larger frames close the socket (1009).
+# Longest (seconds) an editor's save waits for the broadcast to Redis; a slower
+# send finishes in the background, a failed one reaches readers by resync.
+TICKER_BROADCAST_WAIT = float(os.environ.get("TICKER_BROADCAST_WAIT", "0.1"))
+# Largest text frame a reader may send; larger frames close the socket (4413).
 TICKER_MAX_CLIENT_FRAME = int(os.environ.get("TICKER_MAX_CLIENT_FRAME", "1024"))
-# Frames a reader may send per minute (the page pings every 25 s); more closes it (1008).
+# Frames a reader may send per minute (the page pings every 25 s); more closes it (4429).
 TICKER_MAX_CLIENT_FRAMES_PER_MINUTE = int(
     os.environ.get("TICKER_MAX_CLIENT_FRAMES_PER_MINUTE", "30")
 )

@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 
 from django.utils import timezone
 
@@ -29,3 +37,59 @@ def make_entries(ticker: Ticker, count: int, **fields: object) -> list[Entry]:
 def entry_ids(html: str) -> list[int]:
     """Return the ids of the entry partials in ``html``, in page order."""
     return [int(m) for m in re.findall(r'data-entry-id="(\d+)"', html)]
+
+
+class RedisServer:
+    """A private ``redis-server`` that a test may freeze, thaw or kill."""
+
+    def __init__(self, process: subprocess.Popen[bytes], port: int) -> None:
+        self.process = process
+        self.port = port
+        self.url = f"redis://127.0.0.1:{port}/0"
+
+    def freeze(self) -> None:
+        """Stop the server without closing its sockets: clients hang, as on a stuck host."""
+        self.process.send_signal(signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        self.process.send_signal(signal.SIGCONT)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def redis_server(directory: Path) -> Iterator[RedisServer]:
+    """Run a throw-away Redis on a free port (never the machine's shared one)."""
+    executable = shutil.which("redis-server")
+    if executable is None:
+        raise RuntimeError("redis-server is not installed; the fault tests need their own Redis")
+    port = free_port()
+    process = subprocess.Popen(
+        [executable, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+         "--appendonly", "no", "--dir", str(directory)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    server = RedisServer(process, port)
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.2) as sock:
+                    sock.sendall(b"PING\r\n")
+                    if sock.recv(16).startswith(b"+PONG"):
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("the test's redis-server did not start")
+            time.sleep(0.05)
+        yield server
+    finally:
+        server.thaw()
+        process.kill()
+        process.wait()

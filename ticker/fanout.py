@@ -37,6 +37,15 @@ PROCESS_ID = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 # Channels' groups expire (a day, by default, in channels_redis); renew well before.
 GROUP_RENEW_SECONDS = 3600.0
 
+# A layer receive that times out after at least this long was an idle wait
+# (channels_redis blocks for 5 s per pop), not a failure worth backing off for.
+QUIET_RECEIVE_SECONDS = 1.0
+
+
+def is_timeout(exc: BaseException) -> bool:
+    """Return True for a timeout error of any client library (asyncio, redis-py, ...)."""
+    return any(cls.__name__ == "TimeoutError" for cls in type(exc).__mro__)
+
 
 try:  # daphne serves WebSockets with autobahn: frame a message once for all sockets
     from autobahn.websocket.protocol import PreparedMessage
@@ -100,14 +109,24 @@ class Feed:
         await self.hub.layer.group_add(group_name(self.ticker_id), self.channel)
 
     async def _listen(self) -> None:
+        """Take changes off the layer for as long as the feed lives; never give up.
+
+        A receive that ends with a timeout after waiting a while is an idle
+        ticker, not a failure: it is retried at once. Real failures back off
+        and resync. A change the feed cannot deliver now (the database down
+        while reading a gap) is left to the resync, and the loop goes on.
+        """
+        loop = asyncio.get_running_loop()
         backoff = 0.5
         while True:
+            waited_from = loop.time()
             try:
                 message = await self.hub.layer.receive(self.channel)
-                backoff = 0.5
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
+                if is_timeout(exc) and loop.time() - waited_from >= QUIET_RECEIVE_SECONDS:
+                    continue
                 # Expected now and then (a Redis restart, a read timeout while the
                 # loop was busy with a burst of handshakes): the resync below
                 # sends whatever was lost, so one line is enough.
@@ -125,8 +144,21 @@ class Feed:
                 with contextlib.suppress(Exception):
                     await self.resync()
                 continue
-            if message.get("type") == MESSAGE_TYPE:
+            backoff = 0.5
+            if message.get("type") != MESSAGE_TYPE:
+                continue
+            try:
                 await self.deliver(int(message["seq"]), message["frame"])
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                logger.warning(
+                    "Could not deliver change %s of ticker %s now (%s: %s); the resync will",
+                    message.get("seq"),
+                    self.ticker_id,
+                    type(exc).__name__,
+                    exc,
+                )
 
     async def deliver(self, seq: int, frame: str) -> None:
         """Send one change to every local reader, after any change it skipped."""
@@ -136,19 +168,35 @@ class Feed:
             if seq > self.last_seq + 1:
                 # Numbers are taken under the ticker's row lock, so everything
                 # before ``seq`` is committed: read the gap from the change log.
-                gap = await database_sync_to_async(changes_between)(
-                    self.ticker_id, self.last_seq, seq - 1
-                )
-                for gap_seq, gap_frame in gap:
-                    await self._write(gap_seq, gap_frame)
-            await self._write(seq, frame)
+                await self._send_missing(upto=seq - 1)
+            if seq == self.last_seq + 1:
+                await self._write(seq, frame)
 
     async def resync(self) -> None:
         """Send readers whatever the change log has that this feed has not seen."""
         async with self._lock:
-            missing = await database_sync_to_async(changes_between)(self.ticker_id, self.last_seq)
-            for seq, frame in missing:
+            await self._send_missing()
+
+    async def _send_missing(self, upto: int | None = None) -> None:
+        """Write the change log's frames after ``last_seq`` (up to ``upto``), page by page.
+
+        Pages keep one read small; reading on until the log has no more means
+        a gap of any size is sent in full, so a change is late, never lost.
+        """
+        while True:
+            page = await database_sync_to_async(changes_between)(
+                self.ticker_id, self.last_seq, upto
+            )
+            for seq, frame in page:
+                if seq != self.last_seq + 1:
+                    # The log itself has a hole (cannot happen while numbers are
+                    # taken under the row lock): never skip past it silently.
+                    raise RuntimeError(
+                        f"change log of ticker {self.ticker_id} has no change {self.last_seq + 1}"
+                    )
                 await self._write(seq, frame)
+            if not page or (upto is not None and self.last_seq >= upto):
+                return
 
     async def _write(self, seq: int, frame: str) -> None:
         """Write one change to every local reader: the hot loop of the live path.

@@ -64,6 +64,7 @@ def save_entry(entry: Entry, *, user: User = None) -> Entry:
     ``entry.unpublished``, pinning or unpinning is ``entry.pinned`` or
     ``entry.unpinned`` and any other visible edit is ``entry.updated``. Drafts
     produce no change at all. Pinning an entry unpins the ticker's other one.
+    Raises ``ValidationError`` (and saves nothing) if a field is invalid.
     """
     editor = _editor(user)
     previous = None
@@ -77,6 +78,8 @@ def save_entry(entry: Entry, *, user: User = None) -> Entry:
     if entry.media_kind == Entry.Media.NONE:
         entry.media_url = entry.media_caption = entry.media_credit = ""
         entry.media_date = entry.media_duration = None
+    # Every caller (admin, command, API) gets the same checks the admin form runs.
+    entry.full_clean()
     entry.save()
     # Render with what the partial needs freshly loaded (article title, ticker language).
     entry = Entry.objects.for_rendering().get(pk=entry.pk)
@@ -154,6 +157,7 @@ def save_ticker(ticker: Ticker, *, user: User = None) -> Ticker:
             .values_list("status", flat=True)
             .first()
         )
+    ticker.full_clean()
     ticker.save()
     if previous_status is not None and previous_status != ticker.status:
         seq = _next_seq(ticker.pk)
@@ -184,6 +188,7 @@ def save_article(article: Article, *, user: User = None) -> Article:
     if article.pk is not None:
         previous = Article.objects.filter(pk=article.pk).values(*_CARD_FIELDS).first()
     article.body = sanitize_html(article.body)
+    article.full_clean()
     article.save()
     if previous and any(previous[f] != getattr(article, f) for f in _CARD_FIELDS):
         linking = Entry.objects.published().for_rendering().filter(article=article)

@@ -2,11 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import json
+import logging
+import time
+from unittest import mock
 
+import pytest
+from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
+from channels_redis.core import RedisChannelLayer
+from django.db import OperationalError
+
+from tests.helpers import redis_server
+from tests.ticker.test_consumers import connect, create_entry, receive
+from ticker import broadcast, fanout
 from ticker.consumers import daphne_socket
-from ticker.fanout import Feed
+from ticker.fanout import Feed, Hub
 
 
 class FakeSocket:
@@ -99,3 +112,103 @@ def test_daphne_socket_is_found_only_behind_daphnes_send():
         return None
 
     assert daphne_socket(plain_send) is None
+
+
+# ---- The feed's listener against real faults --------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_a_database_error_in_the_gap_read_does_not_stop_live_delivery(ticker, settings):
+    settings.TICKER_RESYNC_SECONDS = 60  # only the listener can deliver within the test
+    reader = connect(ticker.slug, "since=0")
+    await reader.connect()
+    with mock.patch("ticker.broadcast.send_change"):
+        await create_entry(ticker=ticker, body="<p>eins</p>")
+        await create_entry(ticker=ticker, body="<p>zwei</p>")
+    frame_two = await database_sync_to_async(lambda: ticker.changes.get(seq=2).frame)()
+    real = fanout.changes_between
+    calls = 0
+
+    def fail_once(*args, **kwargs):
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise OperationalError("database went away")
+        return real(*args, **kwargs)
+
+    layer = get_channel_layer()
+    with mock.patch("ticker.fanout.changes_between", side_effect=fail_once):
+        # Change 2 overtakes change 1: its gap read fails once.
+        await layer.group_send(
+            broadcast.group_name(ticker.pk),
+            {"type": broadcast.MESSAGE_TYPE, "seq": 2, "frame": frame_two},
+        )
+        await asyncio.sleep(0.2)
+        assert calls == 1
+        await create_entry(ticker=ticker, body="<p>drei</p>")
+        assert [(await receive(reader))["seq"] for _ in range(3)] == [1, 2, 3]
+    await reader.disconnect()
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_a_gap_longer_than_the_catch_up_limit_is_sent_in_full(ticker, settings):
+    settings.TICKER_CATCHUP_LIMIT = 3
+    settings.TICKER_RESYNC_SECONDS = 60
+    reader = connect(ticker.slug, "since=0")
+    await reader.connect()
+    with mock.patch("ticker.broadcast.send_change"):
+        for n in range(5):
+            await create_entry(ticker=ticker, body=f"<p>verloren {n}</p>")
+    await create_entry(ticker=ticker, body="<p>sechs</p>")
+    assert [(await receive(reader))["seq"] for _ in range(6)] == [1, 2, 3, 4, 5, 6]
+    await reader.disconnect()
+
+
+class SignallingReader(Reader):
+    def __init__(self) -> None:
+        super().__init__()
+        self.arrived = asyncio.Event()
+
+    async def send_frame(self, frame: str) -> None:
+        await super().send_frame(frame)
+        self.arrived.set()
+
+
+class QuickPopLayer(RedisChannelLayer):
+    """channels_redis with a 1 s blocking pop, so idle timeouts come quickly in a test."""
+
+    brpop_timeout = 1
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_an_idle_redis_feed_delivers_at_once(ticker, tmp_path, caplog):
+    """A quiet receive is normal: after idling past two timeouts a change still comes at once.
+
+    The Redis client's socket timeout equals the blocking pop's here (the
+    configuration that made every idle receive raise), so the listener must
+    tell an idle timeout from a failure.
+    """
+    caplog.set_level(logging.WARNING, logger="ticker.fanout")
+    with redis_server(tmp_path) as server:
+        layer = QuickPopLayer(
+            hosts=[{"address": server.url, "socket_timeout": 1}], prefix="idle-test"
+        )
+        hub = Hub(layer)
+        reader = SignallingReader()
+        feed = await hub.join(ticker.pk, reader)
+        try:
+            await asyncio.sleep(3.5)  # idle, more than twice the timeout
+            started = time.monotonic()
+            await layer.group_send(
+                broadcast.group_name(ticker.pk),
+                {"type": broadcast.MESSAGE_TYPE, "seq": 1, "frame": '{"seq":1}'},
+            )
+            await asyncio.wait_for(reader.arrived.wait(), 5)
+            latency = time.monotonic() - started
+        finally:
+            await hub.leave(ticker.pk, reader)
+            await layer.flush()
+    assert reader.sent == ['{"seq":1}']
+    assert latency < 0.3, f"an idle feed delivered after {latency:.2f}s"
+    assert feed.last_seq == 1
+    assert not [r for r in caplog.records if "receive failed" in r.getMessage()]

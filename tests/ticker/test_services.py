@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from unittest import mock
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 
 from ticker import services
@@ -139,18 +140,6 @@ def test_stale_ticker_form_cannot_roll_back_the_sequence(ticker):
     assert [seq for seq, _ in changes(ticker)] == [1, 2, 3]
 
 
-def test_broadcast_failure_does_not_fail_the_write(ticker, caplog):
-    class BrokenLayer:
-        async def group_send(self, group, message):
-            raise ConnectionError("redis is down")
-
-    with mock.patch("ticker.broadcast.get_channel_layer", return_value=BrokenLayer()):
-        from ticker import broadcast
-
-        broadcast.send_change(ticker.pk, 1, '{"seq":1}')
-    assert "readers will get it by resync" in caplog.text
-
-
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_editors_never_share_a_number(ticker):
     """Four editors publishing at once get unique, gap-free numbers (SQLite and PostgreSQL)."""
@@ -205,3 +194,34 @@ def test_corrected_article_title_updates_the_cards_readers_see(ticker, sent):
     last = ticker.changes.order_by("seq").last()
     assert (last.seq, last.kind, last.entry_id) == (3, "entry.updated", linked.pk)
     assert "Treffen in Washington" in json.loads(last.frame)["html"]
+
+
+@pytest.mark.parametrize(
+    "media_url",
+    ["javascript:alert(document.domain)", "/\\evil.example/x", "//evil.example/x", "/ok\t/x"],
+)
+def test_the_service_refuses_what_the_admin_form_refuses(ticker, media_url):
+    """Every caller gets the model's validation, not only the admin form."""
+    with pytest.raises(ValidationError) as caught:
+        services.create_entry(
+            ticker=ticker, body="<p>Video</p>", media_kind="video", media_url=media_url
+        )
+    assert "media_url" in caught.value.message_dict
+    assert not Entry.objects.exists()
+    assert not Change.objects.filter(ticker=ticker).exists()
+
+
+def test_an_edit_that_fails_validation_changes_nothing(ticker):
+    entry = services.create_entry(ticker=ticker, body="<p>Foto</p>")
+    with pytest.raises(ValidationError):
+        services.update_entry(entry, media_kind="photo", media_url="javascript:x()")
+    entry.refresh_from_db()
+    assert entry.media_url == ""
+    assert [seq for seq, _ in changes(ticker)] == [1]
+
+
+def test_an_on_site_media_path_is_accepted(ticker):
+    entry = services.create_entry(
+        ticker=ticker, body="<p>Foto</p>", media_kind="photo", media_url="/static/ticker/a.svg"
+    )
+    assert entry.media_url == "/static/ticker/a.svg"
