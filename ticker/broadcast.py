@@ -29,7 +29,7 @@ MESSAGE_TYPE = "ticker.change"
 
 
 def group_name(ticker_id: int) -> str:
-    """Return the channel-layer group for a ticker (same as ``Ticker.group_name``)."""
+    """Return the channel-layer group that carries a ticker's changes to every process."""
     return f"ticker.{ticker_id}"
 
 

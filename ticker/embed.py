@@ -40,6 +40,7 @@ from django.views.decorators.http import require_safe
 
 from ticker.middleware import language_independent
 from ticker.models import Ticker
+from ticker.validators import parse_sources
 
 # Seconds a browser or CDN may reuse the embed page; widgets multiply page
 # views, and the client catches up on whatever happened since (data-seq).
@@ -58,11 +59,6 @@ LAYOUTS = ("full", "compact")
 TRUE_WORDS = frozenset({"1", "true", "yes", "on", "show"})
 FALSE_WORDS = frozenset({"0", "false", "no", "off", "hide"})
 
-# A CSP host-source, as an editor would type it: optional http(s) scheme, a host
-# (optionally "*." for every subdomain) or bracketed IPv6 address, optional port.
-# Nothing else (no path, quote, semicolon or space) can reach the header.
-_HOST = r"(?:\*\.)?[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*"
-_SOURCE_RE = re.compile(rf"^(?:https?://)?(?:{_HOST}|\[[0-9a-f:.]+\])(?::(?:\d{{1,5}}|\*))?$")
 # An exact origin, as ``location.origin`` gives it: the widget's postMessage target.
 _ORIGIN_RE = re.compile(r"^https?://(?:[a-z0-9.-]+|\[[0-9a-f:.]+\])(?::\d{1,5})?$")
 
@@ -143,34 +139,6 @@ def parse_parent_origin(value: str) -> str:
     """Return ``value`` if it is an http(s) origin, else "" (the widget then posts to "*")."""
     value = value.strip().lower()
     return value if len(value) <= 200 and _ORIGIN_RE.match(value) else ""
-
-
-def _is_source(token: str) -> bool:
-    return token == "*" or (
-        len(token) <= 200 and bool(_SOURCE_RE.match(token)) and _looks_like_site(token)
-    )
-
-
-def _tokens(text: str) -> list[str]:
-    return [t.lower().rstrip("/") for t in re.split(r"[\s,]+", text.strip()) if t]
-
-
-def parse_sources(text: str) -> list[str]:
-    """Return the valid frame-ancestors sources in ``text`` (spaces, commas or lines apart)."""
-    return [token for token in _tokens(text) if _is_source(token)]
-
-
-def invalid_sources(text: str) -> list[str]:
-    """Return what in ``text`` is not a usable source, for the admin form's error."""
-    return [token for token in _tokens(text) if not _is_source(token)]
-
-
-def _looks_like_site(source: str) -> bool:
-    """Tell a site from a stray word: without a scheme, a host needs a dot (or is localhost)."""
-    if "://" in source or source.startswith("["):
-        return True
-    host = source.split(":", 1)[0]
-    return "." in host or host == "localhost"
 
 
 def allowed_origins(ticker: Ticker) -> list[str]:

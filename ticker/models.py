@@ -8,42 +8,14 @@ after the transaction commits; nothing here broadcasts from ``save()``.
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
-from django.core.validators import URLValidator
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_prose_editor.fields import ProseEditorField
 
-from ticker import broadcast
 from ticker.sanitize import RICH_TEXT_EXTENSIONS, sanitize_html
-
-
-def validate_media_url(value: str) -> None:
-    """Accept an http(s) address or a path on this site, nothing else (no javascript:).
-
-    Browsers read ``//host`` and ``/\\host`` (and the same with tabs or line
-    breaks stripped out) as another site, so a path on this site may hold no
-    backslash, whitespace or control character and may not start with two slashes.
-    """
-    if value.startswith("/"):
-        if value.startswith("//") or any(c == "\\" or c.isspace() or ord(c) < 32 for c in value):
-            raise ValidationError(_("Not a path on this site."), code="invalid")
-        return
-    URLValidator(schemes=["http", "https"])(value)
-
-
-def validate_embed_origins(value: str) -> None:
-    """Reject entries the widget's frame-ancestors policy would have to drop."""
-    from ticker.embed import invalid_sources  # the embed module owns the parsing rules
-
-    bad = invalid_sources(value)
-    if bad:
-        raise ValidationError(
-            _("Not a site address: %(bad)s. Use origins such as https://www.example.com."),
-            params={"bad": ", ".join(bad)},
-        )
+from ticker.validators import validate_embed_origins, validate_media_url
 
 
 class TickerQuerySet(models.QuerySet["Ticker"]):
@@ -131,11 +103,6 @@ class Ticker(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("ticker:live", kwargs={"slug": self.slug})
-
-    @property
-    def group_name(self) -> str:
-        """Return the channel-layer group that carries this ticker's changes."""
-        return broadcast.group_name(self.pk)
 
 
 class EntryQuerySet(models.QuerySet["Entry"]):

@@ -135,14 +135,14 @@ def test_quick_post_reaches_the_real_channel_layer(
 ):
     layer = get_channel_layer()
     channel = async_to_sync(layer.new_channel)()
-    async_to_sync(layer.group_add)(ticker.group_name, channel)
+    async_to_sync(layer.group_add)(broadcast.group_name(ticker.pk), channel)
     with django_capture_on_commit_callbacks(execute=True):
         editor_client.post(quick_post_url(ticker), {"body": "<p>Über den Layer</p>"})
     message = async_to_sync(layer.receive)(channel)
     assert message["type"] == broadcast.MESSAGE_TYPE
     assert message["seq"] == 1
     assert message["frame"] == ticker.changes.get(seq=1).frame
-    async_to_sync(layer.group_discard)(ticker.group_name, channel)
+    async_to_sync(layer.group_discard)(broadcast.group_name(ticker.pk), channel)
 
 
 def test_quick_post_broadcasts_only_after_commit(editor_client, ticker, sent):

@@ -3,7 +3,8 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from ticker.models import Entry, Ticker, validate_embed_origins, validate_media_url
+from ticker.models import Entry, Ticker
+from ticker.validators import validate_embed_origins, validate_media_url
 
 
 @pytest.mark.parametrize(

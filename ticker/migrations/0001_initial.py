@@ -2,7 +2,7 @@
 
 import django.db.models.deletion
 import django.utils.timezone
-import ticker.models
+import ticker.validators
 from django.conf import settings
 from django.db import migrations, models
 
@@ -48,7 +48,7 @@ class Migration(migrations.Migration):
                 ('body', models.TextField(blank=True, verbose_name='text')),
                 ('author', models.CharField(blank=True, max_length=200, verbose_name='author')),
                 ('published_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='published')),
-                ('image_url', models.CharField(blank=True, max_length=500, validators=[ticker.models.validate_media_url], verbose_name='lead image address')),
+                ('image_url', models.CharField(blank=True, max_length=500, validators=[ticker.validators.validate_media_url], verbose_name='lead image address')),
                 ('image_caption', models.CharField(blank=True, max_length=500, verbose_name='lead image caption')),
                 ('image_credit', models.CharField(blank=True, max_length=200, verbose_name='lead image credit')),
                 ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created')),
@@ -84,7 +84,7 @@ class Migration(migrations.Migration):
                 ('quote', models.TextField(blank=True, verbose_name='quote')),
                 ('quote_attribution', models.CharField(blank=True, help_text='Who said it, e.g. “Wolodymyr Selenskyj, Präsident der Ukraine”.', max_length=200, verbose_name='quote attribution')),
                 ('media_kind', models.CharField(blank=True, choices=[('', 'None'), ('photo', 'Photo'), ('video', 'Video')], default='', max_length=10, verbose_name='media')),
-                ('media_url', models.CharField(blank=True, help_text='An https:// address or a path on this site (/static/…).', max_length=500, validators=[ticker.models.validate_media_url], verbose_name='media address')),
+                ('media_url', models.CharField(blank=True, help_text='An https:// address or a path on this site (/static/…).', max_length=500, validators=[ticker.validators.validate_media_url], verbose_name='media address')),
                 ('media_caption', models.CharField(blank=True, max_length=500, verbose_name='media caption')),
                 ('media_credit', models.CharField(blank=True, help_text='For example “epa”.', max_length=200, verbose_name='media credit')),
                 ('media_date', models.DateField(blank=True, null=True, verbose_name='video date')),
