@@ -48,8 +48,10 @@ class QuickPostForm(forms.ModelForm):
     def __init__(self, *args: Any, admin_site: admin.AdminSite, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         article = self.fields["article"]
-        article.widget = AutocompleteSelect(Entry._meta.get_field("article"), admin_site)
-        article.widget.choices = article.choices
+        assert isinstance(article, forms.ModelChoiceField)
+        widget = AutocompleteSelect(Entry._meta.get_field("article"), admin_site)
+        widget.choices = article.choices
+        article.widget = widget
         self.fields["headline"].widget.attrs.update(
             {"class": "vTextField", "placeholder": _("Optional")}
         )
@@ -283,7 +285,7 @@ class TickerAdmin(admin.ModelAdmin):
         label = str(entry)
         if action == "delete":
             # The history must be written while the entry still exists.
-            self.entry_admin.log_deletions(request, [entry])
+            self.entry_admin.log_deletions(request, Entry.objects.filter(pk=entry.pk))
             run(entry, request)
         else:
             changed: Entry = run(entry, request)
@@ -417,7 +419,7 @@ class EntryAdmin(admin.ModelAdmin):
         for entry in queryset.select_related("ticker"):
             services.delete_entry(entry, user=request.user)
 
-    def response_post_save_change(self, request: HttpRequest, obj: Entry) -> HttpResponse:
+    def response_post_save_change(self, request: HttpRequest, obj: Entry) -> HttpResponseRedirect:
         """After editing an entry, go back to its ticker's console rather than the list."""
         ticker_admin = self.admin_site.get_model_admin(Ticker)
         if ticker_admin.has_view_or_change_permission(request, obj.ticker):

@@ -7,6 +7,8 @@ after the transaction commits; nothing here broadcasts from ``save()``.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
@@ -202,6 +204,10 @@ class Entry(models.Model):
         verbose_name_plural = _("entries")
         ordering = ["-display_at", "-id"]
         indexes = [models.Index(fields=["ticker", "status", "-display_at", "-id"])]
+
+    if TYPE_CHECKING:
+        # Added to the class at runtime by ProseEditorField, which has no type hints.
+        def get_body_excerpt(self, words: int = 10, truncate: str = " ...") -> str: ...
 
     def __str__(self) -> str:
         return self.headline or self.get_body_excerpt(words=8) or f"#{self.pk}"
