@@ -15,6 +15,7 @@ import time
 from typing import Any
 from urllib.parse import parse_qs
 
+from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
@@ -23,7 +24,7 @@ from ticker import rendering
 from ticker.fanout import Feed, get_hub
 from ticker.models import Ticker
 from ticker.protocol import CLOSE_RULES, Close
-from ticker.selectors import CatchUp, catch_up
+from ticker.selectors import CatchUp, catch_up, changes_between
 
 logger = logging.getLogger(__name__)
 
@@ -45,12 +46,13 @@ def _ticker_id(slug: str) -> int | None:
 
 
 @database_sync_to_async
-def _catch_up(ticker_id: int, since: int | None) -> CatchUp:
-    if since is None:
-        # A reader with nothing starts from now.
-        current = Ticker.objects.filter(pk=ticker_id).values_list("last_seq", flat=True).get()
-        return CatchUp(current, [])
+def _catch_up(ticker_id: int, since: int) -> CatchUp:
     return catch_up(ticker_id, since)
+
+
+@database_sync_to_async
+def _changes_after(ticker_id: int, since: int, upto: int) -> list[tuple[int, str]]:
+    return changes_between(ticker_id, since, upto)
 
 
 def daphne_socket(send: object) -> Any:
@@ -78,39 +80,69 @@ class TickerConsumer(AsyncWebsocketConsumer):
     feed: Feed | None = None
     socket: Any = None
 
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        """Run the consumer; however it ends, the reader leaves the hub.
+
+        A clean close reaches ``disconnect``, but an exception inside the
+        consumer or daphne killing it after a timeout does not: without this
+        ``finally`` such a reader would stay in the hub for good.
+        """
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            self._leave_hub()
+
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        """Dispatch without Channels' per-message connection check.
+
+        Channels closes stale database connections before every message (a
+        thread hop each); this consumer touches the database only through
+        ``database_sync_to_async``, which does that check itself.
+        """
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
+
+    def _leave_hub(self) -> None:
+        if self.ticker_id is not None and self.feed is not None:
+            get_hub().forget(self.ticker_id, self)
+            self.feed = None
+
     async def connect(self) -> None:
         self.last_seq = 0
         self.pending: list[tuple[int, str]] | None = []
         self._accepted = False
         self._frames_window = (time.monotonic(), 0)
         self.socket = daphne_socket(self.base_send)
-        logger.debug("Reader connected (prepared frames: %s)", self.socket is not None)
         slug = self.scope["url_route"]["kwargs"]["slug"]
         try:
             since = parse_since(self.scope.get("query_string", b""))
         except (ValueError, UnicodeDecodeError):
             await self._refuse(Close.BAD_REQUEST)
             return
+        hub = get_hub()
         try:
-            ticker_id = await _ticker_id(slug)
+            ticker_id = hub.known_ticker(slug)
+            if ticker_id is None:
+                ticker_id = await _ticker_id(slug)
             if ticker_id is None:
                 await self._refuse(Close.NOT_FOUND)
                 return
             self.ticker_id = ticker_id
             # Subscribe first, read second: live frames queue in ``pending`` meanwhile.
-            self.feed = await get_hub().join(ticker_id, self)
+            self.feed = feed = await hub.join(ticker_id, self, slug=slug)
             await self.accept()
-            result = await _catch_up(ticker_id, since)
+            changes = await self._catch_up(feed, since)
         except Exception:
-            logger.exception("Reader could not be connected to ticker %r", slug)
+            logger.warning("Reader could not be connected to ticker %r", slug, exc_info=True)
+            self._leave_hub()
             await self._refuse(Close.UNAVAILABLE)
             return
-        self.last_seq = since if since is not None else result.last_seq
-        if result.changes is None:
-            await self.send(text_data=rendering.reload_frame(result.last_seq))
-            self.last_seq = result.last_seq
+        if changes is None:
+            await self.send(text_data=rendering.reload_frame(self.last_seq))
         else:
-            for seq, frame in result.changes:
+            for seq, frame in changes:
                 await self.send(text_data=frame)
                 self.last_seq = seq
         # Hand over to live frames; whatever arrived meanwhile goes out first, once.
@@ -120,6 +152,28 @@ class TickerConsumer(AsyncWebsocketConsumer):
                 await self.send(text_data=frame)
                 self.last_seq = seq
         self.pending = None
+
+    async def _catch_up(self, feed: Feed, since: int | None) -> list[tuple[int, str]] | None:
+        """Return what a reader who has seen ``since`` needs before live frames, or None to reload.
+
+        The feed knows the newest change it has sent, so a reader who is up
+        to date (or starts from now) costs no database read; only a reader
+        who is behind reads the change log, and one too far behind reloads.
+        """
+        position = feed.last_seq
+        if since is None or since == position:
+            self.last_seq = position
+            return []
+        if since < position:
+            if position - since > settings.TICKER_CATCHUP_LIMIT:
+                self.last_seq = position
+                return None
+            self.last_seq = since
+            return await _changes_after(feed.ticker_id, since, position)
+        # Ahead of this process's feed: it lags, or the database was reset.
+        result = await _catch_up(feed.ticker_id, since)
+        self.last_seq = result.last_seq if result.changes is None else since
+        return result.changes
 
     async def _refuse(self, code: Close) -> None:
         """Accept only to explain: browsers see a close code, not a failed handshake."""
@@ -144,8 +198,7 @@ class TickerConsumer(AsyncWebsocketConsumer):
         await super().accept(subprotocol, headers)
 
     async def disconnect(self, code: int) -> None:
-        if self.ticker_id is not None and self.feed is not None:
-            await get_hub().leave(self.ticker_id, self)
+        self._leave_hub()
 
     async def send_frame(self, frame: str) -> None:
         """Write an already-encoded frame; called by the hub for live changes."""

@@ -37,6 +37,9 @@ PROCESS_ID = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 # Channels' groups expire (a day, by default, in channels_redis); renew well before.
 GROUP_RENEW_SECONDS = 3600.0
 
+# Longest a connecting reader waits for this process to subscribe to a ticker.
+FEED_START_TIMEOUT = 5.0
+
 # A layer receive that times out after at least this long was an idle wait
 # (channels_redis blocks for 5 s per pop), not a failure worth backing off for.
 QUIET_RECEIVE_SECONDS = 1.0
@@ -217,6 +220,10 @@ class Feed:
             reader.last_seq = seq
             try:
                 sock = reader.socket
+                if sock is not None and sock.state == getattr(sock, "STATE_CLOSED", None):
+                    # The connection is gone but its consumer never said so.
+                    self.readers.discard(reader)
+                    continue
                 if sock is not None and sock.state == sock.STATE_OPEN:
                     if prepared is None:
                         prepared = prepare(frame)
@@ -234,40 +241,87 @@ class Hub:
     def __init__(self, layer: Any) -> None:
         self.layer = layer
         self.feeds: dict[int, Feed] = {}
+        # Slugs of tickers this process has a feed for: a reader of a ticker
+        # that others already follow connects without a database query.
+        self.slugs: dict[str, int] = {}
         self._maintenance: asyncio.Task[None] | None = None
+        self._retiring: set[asyncio.Task[None]] = set()
 
-    async def join(self, ticker_id: int, reader: Reader) -> Feed:
-        """Register ``reader`` for the ticker, subscribing this process if needed."""
+    def known_ticker(self, slug: str) -> int | None:
+        """Return the id of a ticker this process already follows, else None."""
+        ticker_id = self.slugs.get(slug)
+        if ticker_id is not None and ticker_id in self.feeds:
+            return ticker_id
+        return None
+
+    async def join(self, ticker_id: int, reader: Reader, *, slug: str = "") -> Feed:
+        """Register ``reader`` for the ticker, subscribing this process if needed.
+
+        Waits at most ``FEED_START_TIMEOUT`` for a new subscription (a hung
+        layer must not hold every connecting reader); raises if it fails.
+        """
         while True:
             feed = self.feeds.get(ticker_id)
             if feed is None:
                 feed = self.feeds[ticker_id] = Feed(self, ticker_id)
                 feed.started = asyncio.ensure_future(feed.start())
             assert feed.started is not None
-            try:
-                await asyncio.shield(feed.started)
-            except Exception:
+            if not feed.started.done():
+                try:
+                    await asyncio.wait_for(asyncio.shield(feed.started), FEED_START_TIMEOUT)
+                except Exception:
+                    if self.feeds.get(ticker_id) is feed:
+                        del self.feeds[ticker_id]
+                        feed.started.add_done_callback(lambda _, f=feed: self._retire(f))
+                    raise
+            elif feed.started.exception() is not None:
                 if self.feeds.get(ticker_id) is feed:
                     del self.feeds[ticker_id]
-                raise
+                raise feed.started.exception()  # type: ignore[misc]
             if self.feeds.get(ticker_id) is feed:
                 break
         feed.readers.add(reader)
+        if slug:
+            self.slugs[slug] = ticker_id
         if self._maintenance is None or self._maintenance.done():
             self._maintenance = asyncio.create_task(
                 self._maintain(), name="ticker-hub-maintenance"
             )
         return feed
 
-    async def leave(self, ticker_id: int, reader: Reader) -> None:
-        """Forget ``reader``; the last reader of a ticker ends the subscription."""
+    def forget(self, ticker_id: int, reader: Reader) -> None:
+        """Remove ``reader`` at once, without awaiting anything.
+
+        Safe to call from a ``finally`` of a consumer that crashed or is
+        being cancelled (daphne kills applications that overstay their
+        timeouts): the reader is gone before anything can interrupt, and a
+        feed left without readers is stopped by a task of its own.
+        """
         feed = self.feeds.get(ticker_id)
-        if feed is None:
+        if feed is None or reader not in feed.readers:
             return
         feed.readers.discard(reader)
         if not feed.readers and feed.started is not None and feed.started.done():
             del self.feeds[ticker_id]
-            await feed.stop()
+            self._retire(feed)
+
+    async def leave(self, ticker_id: int, reader: Reader) -> None:
+        """Forget ``reader`` and wait until a feed it leaves empty has stopped."""
+        self.forget(ticker_id, reader)
+        if self._retiring:
+            await asyncio.gather(*self._retiring, return_exceptions=True)
+
+    def _retire(self, feed: Feed) -> None:
+        """Stop a feed nobody reads any more (in the background), and tidy up."""
+        for slug in [s for s, t in self.slugs.items() if t == feed.ticker_id]:
+            if feed.ticker_id not in self.feeds:
+                del self.slugs[slug]
+        task = asyncio.get_running_loop().create_task(self._stop(feed))
+        self._retiring.add(task)
+        task.add_done_callback(self._retiring.discard)
+
+    async def _stop(self, feed: Feed) -> None:
+        await feed.stop()
         if not self.feeds and self._maintenance is not None:
             # No readers left in this process: stop maintaining, report zero once.
             self._maintenance.cancel()
@@ -296,6 +350,11 @@ class Hub:
                 if not counts:
                     return
                 await asyncio.sleep(interval)
+                for ticker_id, feed in list(self.feeds.items()):
+                    # A feed whose only joiner gave up while it was starting.
+                    if not feed.readers and feed.started is not None and feed.started.done():
+                        del self.feeds[ticker_id]
+                        self._retire(feed)
                 seqs = await database_sync_to_async(last_seqs)(list(self.feeds))
                 for ticker_id, seq in seqs.items():
                     feed = self.feeds.get(ticker_id)
