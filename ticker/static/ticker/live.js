@@ -7,6 +7,19 @@
  * entry markup itself; it swaps nodes in and out and keeps them in order.
  * Changes are numbered (seq); we remember the last one received and ask for
  * "everything after it" whenever we reconnect, over WebSocket or by polling.
+ *
+ * The connection is one small state machine:
+ *
+ *   connecting --open--> live --dropped--> backoff --timer--> connecting
+ *                          |
+ *                          +--server says "retry later"--> polling (the socket
+ *                             is tried again with back-off meanwhile)
+ *   connecting --never opened, three times--> polling (a socket now and then)
+ *   any --server says "stop", or a reload would loop--> stopped
+ *
+ * What each close code of the server means comes from the page itself
+ * (data-close-codes, built from ticker/protocol.py); any other code is a
+ * dropped connection and means "retry".
  */
 (() => {
   "use strict";
@@ -26,32 +39,54 @@
   const keySection = $("[data-key-events-section]");
   const emptyNote = $("[data-empty]");
   const newButton = $("[data-new-updates]");
+  const controls = $("[data-live-controls]");
   const toggle = $("[data-live-toggle]");
   const stateEl = $("[data-live-state]");
+  const upcomingNote = $("[data-live-upcoming]");
 
-  const FINAL_CLOSE_CODES = [4400, 4404]; // bad "since", unknown ticker: retrying cannot help
+  // {"4404": {"action": "stop", "retry_ms": 0}, ...}: stop, reload or retry.
+  const CLOSE_CODES = readJSON(data.closeCodes) || {};
   const PING_MS = 25000;
   const POLL_MS = (parseFloat(data.pollSeconds) || 10) * 1000; // TICKER_POLL_SECONDS
-  const SOCKET_RETRY_WHILE_POLLING_MS = 60000;
+  // Full-jitter back-off: the n-th retry waits a random time up to BASE * 2^n,
+  // never more than CAP (plus the server's hint), so after a restart readers
+  // come back spread out, and all of them within about CAP of its return.
+  const BACKOFF_BASE_MS = 1000;
+  const BACKOFF_CAP_MS = 10000;
+  const STABLE_MS = 5000;   // a socket open this long worked: the next drop starts the back-off afresh
+  const FALLBACK_AFTER = 3; // sockets that never opened before we poll instead
+  const PROBE_MS = 60000;   // a reader that polls for want of WebSockets tries one about this often
+  const RELOAD_GUARD_MS = 60000; // at most one reload a minute, whatever the server says
+
+  const SHOWN = new Set(["entry.published", "entry.updated", "entry.pinned", "entry.unpinned"]);
+  const GONE = new Set(["entry.unpublished", "entry.deleted"]);
 
   let lastSeq = parseInt(data.seq, 10) || 0;
   let paused = false;
-  let queue = [];          // frames received while paused, applied on resume
+  // While paused: the latest frame per entry and of the status, or just one reload.
+  const queue = new Map();
   const held = new Map();  // entry id -> latest frame of a new entry held back while scrolled down
-  let mode = "";           // live | offline | polling
-  let socket = null;
-  let failures = 0;        // socket attempts in a row that never opened
-  let attempt = 0;         // grows the backoff of the next reconnect
-  let stopped = false;     // the server said retrying cannot help (4404, 4400)
-  let reconnectTimer = 0;
-  let pollTimer = 0;
-  let pingTimer = 0;
+  let loading = null;      // while older entries load: entry id -> latest change meanwhile
+
+  let state = "connecting"; // connecting | live | backoff | polling | stopped
+  let link = null;          // the current socket attempt: {ws, stable, hintMs, timers}
+  let failures = 0;         // socket attempts in a row that did not work
+  let everOpened = false;   // some socket opened on this page: WebSockets get through
+  let retryTimer = 0;
+
+  function readJSON(text) {
+    try {
+      return JSON.parse(text);
+    } catch (error) {
+      return null;
+    }
+  }
 
   // ---- Reading the DOM ----------------------------------------------------
 
   function parse(html) {
     const template = document.createElement("template");
-    template.innerHTML = html.trim();
+    template.innerHTML = (html || "").trim();
     return template.content.firstElementChild;
   }
 
@@ -60,13 +95,11 @@
   const findEntry = (id) =>
     entriesIn(list).concat(entriesIn(pinnedBox)).find((el) => el.dataset.entryId === String(id));
 
-  // Newest first: by the time shown, then by id, as the server orders them.
+  // Newest first, exactly as the server orders them: by the time shown (to the
+  // microsecond: data-display-at), then by id.
   const isNewer = (a, b) => a.time > b.time || (a.time === b.time && a.id > b.id);
   const entryKey = (el) => ({ time: Number(el.dataset.displayAt), id: Number(el.dataset.entryId) });
-  const keyLineKey = (el) => {
-    const time = el.querySelector("time");
-    return { time: time ? Date.parse(time.dateTime) / 1000 : 0, id: Number(el.dataset.keyEntryId) };
-  };
+  const keyLineKey = (el) => ({ time: Number(el.dataset.displayAt), id: Number(el.dataset.keyEntryId) });
 
   // More entries exist below the ones loaded ("Load older entries" is there).
   const hasOlderPages = () => Boolean($("[data-load-older]"));
@@ -97,15 +130,14 @@
   function removeEntry(id) {
     const el = findEntry(id);
     if (el) el.remove();
-    held.delete(id);
+    held.delete(Number(id));
     setKeyLine(id, "");
     updateNewButton();
   }
 
-  function placeEntry(frame) {
+  function placeEntry(frame, node) {
     const existing = findEntry(frame.entry_id);
     const wasListed = Boolean(existing && existing.parentNode === list);
-    const node = parse(frame.html);
     if (existing) existing.replaceWith(node);
     if (frame.pinned) {
       // Only one entry is pinned; one still there goes back to its place in the list.
@@ -126,41 +158,63 @@
     if (maxEntries) entriesIn(list).slice(maxEntries).forEach((el) => el.remove());
   }
 
+  // Would an entry that is not on the page appear if placed now? Pinned ones
+  // do; others only among the loaded (and, in the widget, the newest N) ones.
+  function willShow(frame, node) {
+    if (frame.pinned) return true;
+    const key = entryKey(node);
+    const shown = entriesIn(list);
+    const index = shown.findIndex((el) => isNewer(key, entryKey(el)));
+    if (index === -1) return !hasOlderPages() && !(maxEntries && shown.length >= maxEntries);
+    return !maxEntries || index < maxEntries;
+  }
+
   function upsertEntry(frame) {
-    const id = frame.entry_id;
-    if (!findEntry(id) && (held.has(id) || isScrolledDown())) {
+    const id = Number(frame.entry_id);
+    const node = parse(frame.html);
+    if (!node) return;
+    if (findEntry(id) || !willShow(frame, node)) {
+      // In place, or not shown at all (only its key-events line may change):
+      // nothing moves under the reader, and nothing is counted as new.
+      held.delete(id);
+      placeEntry(frame, node);
+      updateNewButton();
+    } else if (held.has(id) || isScrolledDown()) {
       held.set(id, frame);
       updateNewButton();
     } else {
-      placeEntry(frame);
+      placeEntry(frame, node);
     }
   }
 
+  // One entry's change; false if it is not about an entry we know how to show.
+  function applyEntry(frame) {
+    if (GONE.has(frame.type) || (keyOnly && SHOWN.has(frame.type) && !frame.key_event)) {
+      removeEntry(frame.entry_id);
+    } else if (SHOWN.has(frame.type)) {
+      upsertEntry(frame);
+    } else {
+      return false;
+    }
+    return true;
+  }
+
   function apply(frame) {
-    switch (frame.type) {
-      case "reload":
-        location.reload();
-        return;
-      case "ticker.status":
-        document.querySelectorAll("[data-ticker-status]").forEach((el) => {
-          el.innerHTML = frame.html;
-        });
-        data.status = frame.status;
-        setState();
-        break;
-      case "entry.unpublished":
-      case "entry.deleted":
-        removeEntry(frame.entry_id);
-        break;
-      case "entry.published":
-      case "entry.updated":
-      case "entry.pinned":
-      case "entry.unpinned":
-        if (keyOnly && !frame.key_event) removeEntry(frame.entry_id);
-        else upsertEntry(frame);
-        break;
-      default:
-        return; // a newer server's type: nothing we know how to show
+    if (frame.type === "reload") {
+      reloadPage();
+      return;
+    }
+    if (frame.type === "ticker.status") {
+      document.querySelectorAll("[data-ticker-status]").forEach((el) => {
+        el.innerHTML = frame.html;
+      });
+      data.status = frame.status;
+      render();
+    } else if (applyEntry(frame)) {
+      // The older page being fetched was rendered before this: it must not bring it back stale.
+      if (loading) loading.set(Number(frame.entry_id), frame);
+    } else {
+      return; // a newer server's type: nothing we know how to show
     }
     changed();
   }
@@ -177,11 +231,23 @@
     }
     // A reload is honoured even with a lower number: the ticker was reset.
     if (frame.type !== "reload") {
-      if (frame.seq <= lastSeq) return; // seen already (catch-up overlapping live)
+      if (frame.seq <= lastSeq) return; // seen already (catch-up overlapping live, or a poll)
       lastSeq = frame.seq;
     }
-    if (paused) queue.push(frame);
+    if (paused) hold(frame);
     else apply(frame);
+  }
+
+  // Keep only what resuming needs: a reload makes everything else moot, and
+  // an entry's (or the status's) latest frame says all its earlier ones did.
+  function hold(frame) {
+    if (queue.has("reload")) return;
+    if (frame.type === "reload") queue.clear();
+    const key = frame.type === "reload" || frame.type === "ticker.status"
+      ? frame.type
+      : `entry:${frame.entry_id}`;
+    queue.delete(key); // re-inserted last: frames are applied in the order of their latest change
+    queue.set(key, frame);
   }
 
   // ---- "N new updates" ----------------------------------------------------
@@ -198,7 +264,7 @@
   function releaseHeld() {
     const frames = Array.from(held.values());
     held.clear();
-    frames.forEach(placeEntry);
+    frames.forEach((frame) => placeEntry(frame, parse(frame.html)));
     updateNewButton();
     changed();
   }
@@ -216,15 +282,22 @@
     });
   }
 
-  // ---- Pause and the status line --------------------------------------------
+  // ---- Pause, the status line and the controls ------------------------------
 
-  function setState(newMode) {
-    mode = newMode || mode;
-    if (!stateEl) return;
+  const STATE_TEXT = { live: "live", backoff: "offline", polling: "polling", stopped: "stopped" };
+
+  function render() {
+    const upcoming = data.status === "upcoming";
+    const stopped = state === "stopped";
+    // Before coverage starts the page says when it does; the controls come with it.
+    if (upcomingNote) upcomingNote.hidden = !upcoming;
+    if (controls) controls.hidden = upcoming && !stopped;
     // An ended ticker keeps its socket (corrections still arrive) but says so.
-    const ended = data.status === "ended";
-    if (toggle) toggle.hidden = ended;
-    const key = ended ? "ended" : paused ? "paused" : mode;
+    if (toggle) toggle.hidden = data.status === "ended" || stopped;
+    if (!stateEl) return;
+    let key = STATE_TEXT[state] || (everOpened ? "offline" : "");
+    if (!stopped && data.status === "ended") key = "ended";
+    else if (!stopped && paused) key = "paused";
     const text = (key && stateEl.dataset["text" + key[0].toUpperCase() + key.slice(1)]) || "";
     // Only write on change: a role=status element announces every write.
     if (stateEl.textContent !== text) stateEl.textContent = text;
@@ -232,137 +305,239 @@
 
   function setPaused(value) {
     paused = value;
-    toggle.setAttribute("aria-pressed", String(paused));
-    toggle.textContent = paused ? toggle.dataset.labelResume : toggle.dataset.labelPause;
-    setState();
+    if (toggle) {
+      toggle.setAttribute("aria-pressed", String(paused));
+      toggle.textContent = paused ? toggle.dataset.labelResume : toggle.dataset.labelPause;
+    }
+    render();
     if (!paused) {
-      const frames = queue;
-      queue = [];
+      const frames = Array.from(queue.values());
+      queue.clear();
       frames.forEach(apply);
     }
   }
 
-  // ---- Connection: WebSocket first, polling as the fallback ----------------
+  // ---- Connection: the state machine ----------------------------------------
+
+  function enter(next) {
+    state = next;
+    if (next === "polling") startPolling();
+    else if (next !== "connecting") stopPolling();
+    if (next === "stopped") {
+      halt();
+      if (paused) {
+        queue.delete("reload"); // it is what stopped us; show what else was held back
+        setPaused(false);
+      }
+    }
+    render();
+  }
+
+  function halt() {
+    clearTimeout(retryTimer);
+    stopPolling();
+    const current = link;
+    link = null;
+    if (current) {
+      clearTimers(current);
+      current.ws.close();
+    }
+  }
+
+  function clearTimers(current) {
+    clearInterval(current.pingTimer);
+    clearTimeout(current.stableTimer);
+  }
+
+  function retryIn(ms) {
+    clearTimeout(retryTimer);
+    retryTimer = setTimeout(connect, ms);
+  }
 
   function connect() {
-    clearTimeout(reconnectTimer);
-    if (stopped || socket) return;
+    clearTimeout(retryTimer);
+    if (state === "stopped" || link) return;
     if (!window.WebSocket) {
-      startPolling();
+      enter("polling"); // and stay there: this browser has no WebSockets
       return;
     }
     const scheme = location.protocol === "https:" ? "wss" : "ws";
     const ws = new WebSocket(`${scheme}://${location.host}${data.wsPath}?since=${lastSeq}`);
-    let openedAt = 0;
-    let heardAt = 0;
-    socket = ws;
+    const current = { ws, stable: false, hintMs: 0, heardAt: 0, pingTimer: 0, stableTimer: 0 };
+    link = current;
+    // A polling reader keeps polling until the socket really opens.
+    if (state !== "polling") enter("connecting");
+
     ws.onopen = () => {
-      openedAt = heardAt = Date.now();
-      failures = 0;
-      stopPolling();
-      setState("live");
-      pingTimer = setInterval(() => {
+      if (link !== current) return;
+      everOpened = true;
+      current.heardAt = Date.now();
+      // Only a socket that lasts resets the back-off: a server that accepts and
+      // closes at once (its channel layer is down) must not be hammered.
+      current.stableTimer = setTimeout(() => {
+        current.stable = true;
+        failures = 0;
+      }, STABLE_MS);
+      current.pingTimer = setInterval(() => {
         // Two pings unanswered: the connection died without telling us.
-        if (Date.now() - heardAt > 2.5 * PING_MS) {
-          closed(ws, 1006, openedAt);
+        if (Date.now() - current.heardAt > 2.5 * PING_MS) {
+          closed(current, 1006);
           ws.close();
         } else {
           ws.send('{"type":"ping"}'); // proxies drop sockets that stay silent
         }
       }, PING_MS);
+      enter("live");
     };
     ws.onmessage = (event) => {
-      heardAt = Date.now();
-      let frame = null;
-      try { frame = JSON.parse(event.data); } catch (error) { /* not JSON: ignored */ }
+      if (link !== current) return;
+      current.heardAt = Date.now();
+      const frame = readJSON(event.data);
+      // The server explains before it closes: {"type": "error", "code": 4503, "retry_after": 2, ...}
+      if (frame && frame.type === "error" && frame.code) {
+        current.hintMs = Math.max(current.hintMs, (Number(frame.retry_after) || 0) * 1000);
+      }
       receive(frame);
     };
-    ws.onclose = (event) => closed(ws, event.code, openedAt);
+    ws.onclose = (event) => closed(current, event.code);
   }
 
-  function closed(ws, code, openedAt) {
-    if (socket !== ws) return; // handled already
-    socket = null;
-    clearInterval(pingTimer);
-    if (FINAL_CLOSE_CODES.includes(code)) {
-      stopped = true;
-      stopPolling();
-      root.querySelectorAll("[data-live-controls]").forEach((el) => { el.hidden = true; });
+  function closed(current, code) {
+    if (link !== current) return; // handled already
+    link = null;
+    clearTimers(current);
+    const rule = CLOSE_CODES[String(code)];
+    const action = rule ? rule.action : "retry";
+    if (action === "stop") {
+      enter("stopped");
       return;
     }
-    if (!openedAt) failures += 1;
-    // Only a connection that lasted resets the backoff: a server that accepts
-    // and closes at once (overloaded, 1013) must not be hammered.
-    if (openedAt && Date.now() - openedAt > 10000) attempt = 0;
-    if (failures >= 3) {
-      // Sockets never get through (a proxy, a firewall): poll, and try a socket rarely.
-      startPolling();
-      reconnectTimer = setTimeout(connect, SOCKET_RETRY_WHILE_POLLING_MS * (0.5 + Math.random()));
+    if (action === "reload") {
+      reloadPage();
       return;
     }
-    if (mode !== "polling") setState("offline");
-    // Exponential backoff with full jitter: after a restart, readers return spread out.
-    const delay = Math.random() * Math.min(30000, 1000 * 2 ** attempt);
-    attempt += 1;
-    reconnectTimer = setTimeout(connect, Math.max(250, delay));
+    if (!current.stable) failures += 1;
+    if (!everOpened && failures >= FALLBACK_AFTER) {
+      // Sockets never get through here (a proxy, a firewall): poll, and try one now and then.
+      retryIn(PROBE_MS * (0.5 + Math.random()));
+      enter("polling");
+      return;
+    }
+    const hintMs = Math.max(rule ? Number(rule.retry_ms) || 0 : 0, current.hintMs);
+    retryIn(hintMs + Math.random() * Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** failures));
+    // The server itself asked us to wait (its channel layer or database is
+    // down, or we sent too much): the changes endpoint, which needs only the
+    // database, keeps the page current meanwhile. A dropped connection (a
+    // restart, the network) only backs off: polling a server that is down
+    // would add load and nothing else.
+    enter(rule ? "polling" : "backoff");
   }
+
+  // The page is out of date as a whole (4400, or a "reload" frame). Reload,
+  // but never in a loop: a second request within a minute stops instead.
+  function reloadPage() {
+    const key = `liveticker:reloaded:${data.ticker}`;
+    try {
+      const last = Number(sessionStorage.getItem(key)) || 0;
+      if (Math.abs(Date.now() - last) >= RELOAD_GUARD_MS) {
+        sessionStorage.setItem(key, String(Date.now()));
+        halt();
+        state = "stopped";
+        location.reload();
+        return;
+      }
+    } catch (error) {
+      // No storage: a loop could not be told from a first time.
+    }
+    enter("stopped");
+  }
+
+  // ---- Polling: one loop at most, never two requests at once ----------------
+
+  let pollWanted = false;
+  let pollBusy = false;
+  let pollTimer = 0;
+  let lastPollAt = -Infinity;
 
   function startPolling() {
-    if (stopped) return;
-    setState("polling");
-    if (!pollTimer) pollTimer = setTimeout(poll, 0);
+    if (pollWanted) return;
+    pollWanted = true;
+    schedulePoll(lastPollAt + POLL_MS - Date.now()); // at once, unless we just polled
   }
 
   function stopPolling() {
+    pollWanted = false;
     clearTimeout(pollTimer);
     pollTimer = 0;
   }
 
-  function fetchOk(url) {
-    return fetch(url, { cache: "no-store" }).then((response) => {
-      if (response.status === 404) stopped = true; // the ticker is gone
-      if (!response.ok) throw new Error(`HTTP ${response.status}`);
-      return response;
-    });
+  function schedulePoll(ms) {
+    clearTimeout(pollTimer);
+    // A request in flight schedules the next one itself when it ends.
+    pollTimer = pollWanted && !pollBusy ? setTimeout(poll, Math.max(0, ms)) : 0;
   }
 
   function poll() {
-    fetchOk(`${data.changesUrl}?since=${lastSeq}`)
-      .then((response) => response.json())
+    pollTimer = 0;
+    if (!pollWanted || pollBusy) return;
+    pollBusy = true;
+    lastPollAt = Date.now();
+    let waitMs = POLL_MS;
+    fetch(`${data.changesUrl}?since=${lastSeq}`, { cache: "no-store" })
+      .then((response) => {
+        if (response.status === 404) enter("stopped"); // the ticker is gone
+        else if (response.status === 400) reloadPage(); // our "since" makes no sense
+        else if (response.ok) return response.json();
+        else waitMs = Math.max(waitMs, (parseFloat(response.headers.get("Retry-After")) || 0) * 1000);
+        return null;
+      })
       .then((doc) => {
+        if (!doc) return;
         if (doc.reload) receive({ seq: doc.last_seq, type: "reload" });
         else doc.changes.forEach(receive);
       })
-      .catch(() => {}) // try again next time
+      .catch(() => {}) // the network: try again next time
       .then(() => {
-        if (pollTimer && !stopped) pollTimer = setTimeout(poll, POLL_MS);
+        pollBusy = false;
+        schedulePoll(waitMs);
       });
   }
-
-  // Back online: try at once instead of waiting out the backoff.
-  window.addEventListener("online", () => {
-    attempt = 0;
-    connect();
-  });
 
   // ---- Load older entries -------------------------------------------------
 
   root.addEventListener("click", (event) => {
-    const link = event.target.closest("[data-load-older]");
-    if (!link || event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey) return;
+    const more = event.target.closest("[data-load-older]");
+    if (!more || event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey) return;
     event.preventDefault();
-    link.setAttribute("aria-busy", "true");
-    fetchOk(`${link.href}&fragment=older`)
-      .then((response) => response.text())
+    if (loading) return; // one page at a time
+    loading = new Map();
+    more.setAttribute("aria-busy", "true");
+    fetch(`${more.href}&fragment=older`, { cache: "no-store" })
+      .then((response) => {
+        if (!response.ok) throw new Error(`HTTP ${response.status}`);
+        return response.text();
+      })
       .then((html) => {
+        const meanwhile = loading;
+        loading = null;
         const template = document.createElement("template");
         template.innerHTML = html;
-        // Skip entries that arrived live meanwhile.
-        const added = entriesIn(template.content).filter((el) => !findEntry(el.dataset.entryId));
+        // Skip entries on the page already, held back, or changed since the
+        // fragment was rendered: for those, the live change is the newer word.
+        const added = entriesIn(template.content).filter((el) => {
+          const id = Number(el.dataset.entryId);
+          return !findEntry(id) && !held.has(id) && !meanwhile.has(id);
+        });
         added.forEach((el) => list.appendChild(el));
         const next = template.content.querySelector("[data-load-older]");
-        if (next) link.replaceWith(next);
-        else link.remove();
+        if (next) more.replaceWith(next);
+        else more.remove();
+        // Changes that arrived meanwhile, again, now that the loaded range is
+        // wider: in place, down here where the reader is (held ones stay held).
+        meanwhile.forEach((frame, id) => {
+          if (!SHOWN.has(frame.type) || (keyOnly && !frame.key_event)) removeEntry(id);
+          else if (!held.has(id)) placeEntry(frame, parse(frame.html));
+        });
         // Reading continues at the first older entry, for keyboards and screen readers too.
         if (added.length) {
           added[0].tabIndex = -1;
@@ -371,7 +546,8 @@
         changed();
       })
       .catch(() => {
-        location.href = link.href; // the plain page still works
+        loading = null;
+        location.href = more.href; // the plain page still works
       });
   });
 
@@ -413,14 +589,15 @@
   trimList();
   if (data.live === "false") return; // an older page is a snapshot, not live
 
-  if (toggle) {
-    $("[data-live-controls]").hidden = false;
-    toggle.addEventListener("click", () => setPaused(!paused));
-    setState();
-  }
+  if (toggle) toggle.addEventListener("click", () => setPaused(!paused));
+  render();
   // Scrolling back up to the newest entries shows what was held back.
   window.addEventListener("scroll", () => {
     if (held.size && !isScrolledDown()) releaseHeld();
   }, { passive: true });
+  // Back online: try at once instead of waiting out a back-off the network caused.
+  window.addEventListener("online", () => {
+    if (state === "backoff") connect();
+  });
   connect();
 })();
