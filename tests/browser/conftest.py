@@ -34,18 +34,25 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 
-# Records every WebSocket a page opens (window.__sockets) and the frames it
-# receives (window.__frames), so tests can close a socket or see that a frame
-# arrived before the page showed it. live.js itself exposes nothing.
+# Records every WebSocket a page opens (window.__sockets), the frames it
+# receives (window.__frames) and when sockets were created, opened and closed
+# with which code (window.__socketLog), so tests can close a socket, see that a
+# frame arrived before the page showed it, or time a reconnect. live.js itself
+# exposes nothing.
 SOCKET_SPY = """
 (() => {
   const Native = window.WebSocket;
   if (!Native) return;
   window.__sockets = [];
   window.__frames = [];
+  window.__socketLog = [];
+  const log = (event, code) => window.__socketLog.push({ event, code, at: Date.now() });
   window.WebSocket = function (url, protocols) {
     const ws = protocols === undefined ? new Native(url) : new Native(url, protocols);
     window.__sockets.push(ws);
+    log("create");
+    ws.addEventListener("open", () => log("open"));
+    ws.addEventListener("close", (event) => log("close", event.code));
     ws.addEventListener("message", (event) => {
       try { window.__frames.push(JSON.parse(event.data)); } catch (e) {}
     });
@@ -98,17 +105,64 @@ def _server_env() -> dict[str, str]:
     return env
 
 
-def _wait_for_port(port: int, process: subprocess.Popen, log: Path, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"daphne exited with {process.returncode}:\n{log.read_text()}")
+class DaphneServer:
+    """daphne serving the project in a subprocess, which a test may stop and start again."""
+
+    def __init__(self, port: int, log: Path) -> None:
+        self.port = port
+        self.log = log
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 30, **env: str) -> None:
+        """Start daphne on the same port as before; ``env`` overrides settings."""
+        command = [
+            sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port),
+            "liveblog.asgi:application",
+        ]  # fmt: skip
+        with self.log.open("ab") as stream:
+            self.process = subprocess.Popen(
+                command,
+                cwd=settings.BASE_DIR,
+                env={**_server_env(), **env},
+                stdout=stream,
+                stderr=subprocess.STDOUT,
+            )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                pytest.fail(
+                    f"daphne exited with {self.process.returncode}:\n{self.log.read_text()}"
+                )
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
+                    return
+            except OSError:
+                time.sleep(0.1)
+        pytest.fail(
+            f"daphne did not listen on {self.port} within {timeout}s:\n{self.log.read_text()}"
+        )
+
+    def stop(self) -> None:
+        """Stop daphne as an operator would (SIGTERM), killing it if it hangs."""
+        if self.process is None:
+            return
+        self.process.terminate()
         try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.1)
-    pytest.fail(f"daphne did not listen on port {port} within {timeout}s:\n{log.read_text()}")
+            self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=5)
+        self.process = None
+
+    def restart(self, pause: float = 2.0, **env: str) -> None:
+        """Stop, stay down for ``pause`` seconds (a deploy), start again on the same port."""
+        self.stop()
+        time.sleep(pause)
+        self.start(**env)
 
 
 @pytest.hookimpl(wrapper=True)
@@ -122,36 +176,24 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Itera
 
 
 @pytest.fixture
-def daphne_server(
+def daphne_process(
     request: pytest.FixtureRequest, transactional_db: None, tmp_path: Path
-) -> Iterator[str]:
-    """Serve the project with daphne on a free port; yield its base URL."""
-    port = _free_port()
-    log = tmp_path / "daphne.log"
-    request.node._daphne_log = log
-    command = [
-        sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
-        "liveblog.asgi:application",
-    ]  # fmt: skip
-    with log.open("wb") as stream:
-        process = subprocess.Popen(
-            command,
-            cwd=settings.BASE_DIR,
-            env=_server_env(),
-            stdout=stream,
-            stderr=subprocess.STDOUT,
-        )
+) -> Iterator[DaphneServer]:
+    """Serve the project with daphne on a free port; the test may restart it."""
+    server = DaphneServer(_free_port(), tmp_path / "daphne.log")
+    request.node._daphne_log = server.log
+    server.start()
     try:
-        _wait_for_port(port, process, log, timeout=30)
-        yield f"http://127.0.0.1:{port}"
+        yield server
     finally:
         # Stop before transactional_db empties the database under the server.
-        process.terminate()
-        try:
-            process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
+        server.stop()
+
+
+@pytest.fixture
+def daphne_server(daphne_process: DaphneServer) -> str:
+    """Serve the project with daphne on a free port; return its base URL."""
+    return daphne_process.url
 
 
 @pytest.fixture

@@ -11,39 +11,22 @@ import re
 from datetime import timedelta
 
 import pytest
-from django.utils import timezone
-from playwright.sync_api import Page, expect
+from django.utils import timezone, translation
+from playwright.sync_api import expect
 
+from tests.browser.reader import (
+    ENTRY,
+    LIVE_WAIT_MS,
+    entry_ids,
+    entry_locator,
+    open_live,
+    wait_for_frame,
+)
 from ticker import services
+from ticker.formatting import newsroom_time
 from ticker.models import Entry, Ticker
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-LIVE_WAIT_MS = 6000
-
-ENTRY = "[data-entries] > article[data-entry-id]"
-
-
-def open_live(page: Page, base_url: str, ticker: Ticker) -> None:
-    """Open the live page and wait until its socket is connected."""
-    page.goto(f"{base_url}/live/{ticker.slug}/")
-    page.wait_for_function(
-        "() => { const s = document.querySelector('[data-live-state]');"
-        " return s && s.textContent !== '' && s.textContent === s.dataset.textLive; }"
-    )
-    # Survives only as long as the document does: a reload would drop it.
-    page.evaluate("window.__sameDocument = true")
-
-
-def entry_locator(page: Page, entry_id: int):
-    return page.locator(f'article[data-entry-id="{entry_id}"]')
-
-
-def wait_for_frame(page: Page, entry_id: int) -> None:
-    """Wait until the page's socket has received a change of ``entry_id``."""
-    page.wait_for_function(
-        "id => window.__frames.some(f => f.entry_id === id)", arg=entry_id, timeout=LIVE_WAIT_MS
-    )
 
 
 def test_editor_posts_in_admin_and_open_reader_page_shows_it(
@@ -254,4 +237,202 @@ def test_without_websockets_the_page_polls_the_changes_endpoint(
     # Each poll asks only for what is new: the page started at change 1.
     assert polls[0].endswith("?since=1")
     assert any(url.endswith("?since=2") for url in polls)
+    assert page.js_errors == []
+
+
+def test_new_updates_button_counts_only_entries_that_will_appear(
+    daphne_server, new_page, in_thread, ticker, settings
+):
+    start = timezone.now() - timedelta(hours=5)
+    entries = [
+        in_thread(
+            services.create_entry,
+            ticker=ticker,
+            body="<p>" + "Ein langer Absatz. " * 20 + "</p>",
+            display_at=start + timedelta(minutes=n),
+        )
+        for n in range(settings.TICKER_PAGE_SIZE + 3)
+    ]
+    unloaded = entries[:3]  # on the page behind "Load older entries"
+    page = new_page(viewport={"width": 390, "height": 700})
+    open_live(page, daphne_server, ticker)
+    page.evaluate("window.scrollTo(0, document.body.scrollHeight)")
+    button = page.locator("[data-new-updates]")
+
+    # Edits and pin moves of entries the page does not show are nothing new to see.
+    in_thread(services.update_entry, unloaded[0], body="<p>Korrigiert</p>")
+    in_thread(services.set_pinned, unloaded[1], True)
+    in_thread(services.set_pinned, unloaded[2], True)  # unpins unloaded[1] again
+    wait_for_frame(page, unloaded[0].pk)
+    page.wait_for_function(
+        "id => window.__frames.filter(f => f.entry_id === id).length >= 2", arg=unloaded[1].pk
+    )
+    wait_for_frame(page, unloaded[2].pk)
+    # Only the newly pinned entry will appear (in the pinned box).
+    expect(button).to_have_text(button.get_attribute("data-text-one") or "")
+
+    fresh = in_thread(services.create_entry, ticker=ticker, body="<p>Brandneu</p>")
+    wait_for_frame(page, fresh.pk)
+    expect(button).to_have_text((button.get_attribute("data-text-many") or "").replace("NUM", "2"))
+    button.click()
+    expect(button).to_be_hidden()
+    # Exactly what was counted appeared.
+    expect(page.locator(f'[data-pinned] > [data-entry-id="{unloaded[2].pk}"]')).to_be_visible()
+    assert entry_ids(page)[0] == fresh.pk
+    expect(entry_locator(page, unloaded[0].pk)).to_have_count(0)
+    expect(entry_locator(page, unloaded[1].pk)).to_have_count(0)
+    assert page.js_errors == []
+
+
+def test_changes_during_load_older_are_not_undone_by_the_older_page(
+    daphne_server, new_page, in_thread, ticker, settings
+):
+    start = timezone.now() - timedelta(hours=5)
+    entries = [
+        in_thread(
+            services.create_entry,
+            ticker=ticker,
+            body=f"<p>Meldung {n}</p>",
+            display_at=start + timedelta(minutes=n),
+        )
+        for n in range(settings.TICKER_PAGE_SIZE + 3)
+    ]
+    deleted, edited, kept = entries[:3]  # all three on the older page
+    page = new_page()
+    open_live(page, daphne_server, ticker)
+
+    # Hold the older page's answer back until the changes below have arrived.
+    held = []
+
+    def hold(route) -> None:
+        held.append((route, route.fetch()))
+
+    page.route("**/*fragment=older*", hold)
+    page.click("[data-load-older]")
+    page.wait_for_function("() => document.querySelector('[data-load-older][aria-busy]')")
+    while not held:
+        page.wait_for_timeout(50)
+    in_thread(services.delete_entry, deleted)
+    in_thread(services.update_entry, edited, body="<p>Meldung korrigiert</p>")
+    wait_for_frame(page, deleted.pk)
+    wait_for_frame(page, edited.pk)
+    route, response = held[0]
+    route.fulfill(response=response)  # rendered before both changes
+
+    expect(entry_locator(page, kept.pk)).to_have_count(1)
+    expect(entry_locator(page, deleted.pk)).to_have_count(0)
+    expect(entry_locator(page, edited.pk)).to_contain_text("Meldung korrigiert")
+    expected = [e.pk for e in reversed(entries) if e != deleted]
+    assert entry_ids(page) == expected
+    assert page.js_errors == []
+
+
+def test_resuming_applies_only_the_latest_state_of_each_entry(
+    daphne_server, new_page, in_thread, ticker
+):
+    page = new_page()
+    open_live(page, daphne_server, ticker)
+    page.evaluate(
+        """() => {
+          window.__added = [];
+          new MutationObserver((changes) => changes.forEach((c) => c.addedNodes.forEach((n) => {
+            if (n.dataset && n.dataset.entryId) window.__added.push(Number(n.dataset.entryId));
+          }))).observe(document.querySelector("[data-entries]"), { childList: true });
+        }"""
+    )
+    page.click("[data-live-toggle]")
+    kept = in_thread(services.create_entry, ticker=ticker, body="<p>Fassung 1</p>")
+    for n in (2, 3, 4):
+        in_thread(services.update_entry, kept, body=f"<p>Fassung {n}</p>")
+    gone = in_thread(services.create_entry, ticker=ticker, body="<p>Gleich weg</p>")
+    in_thread(services.delete_entry, gone)
+    page.wait_for_function(
+        "n => window.__frames.filter(f => typeof f.seq === 'number').length >= n", arg=6
+    )
+    assert page.evaluate("window.__added") == []
+
+    page.click("[data-live-toggle]")
+    expect(entry_locator(page, kept.pk)).to_contain_text("Fassung 4")
+    # One insertion of the latest version; the deleted entry never flashed up.
+    assert page.evaluate("window.__added") == [kept.pk]
+    expect(entry_locator(page, gone.pk)).to_have_count(0)
+
+
+def test_entries_in_the_same_second_are_ordered_like_the_server_orders_them(
+    daphne_server, new_page, in_thread, ticker
+):
+    second = timezone.now().replace(microsecond=0) - timedelta(minutes=10)
+
+    def at(micros: int) -> object:
+        return second + timedelta(microseconds=micros)
+
+    late = in_thread(
+        services.create_entry,
+        ticker=ticker,
+        body="<p>A</p>",
+        is_key_event=True,
+        display_at=at(900_000),
+    )
+    early = in_thread(
+        services.create_entry,
+        ticker=ticker,
+        body="<p>B</p>",
+        is_key_event=True,
+        display_at=at(100),
+    )
+    page = new_page()
+    open_live(page, daphne_server, ticker)
+    assert entry_ids(page) == [late.pk, early.pk]
+
+    # Same second, different microseconds; and the very same instant, broken by id.
+    middle = in_thread(
+        services.create_entry,
+        ticker=ticker,
+        body="<p>C</p>",
+        is_key_event=True,
+        display_at=at(5000),
+    )
+    twin = in_thread(
+        services.create_entry,
+        ticker=ticker,
+        body="<p>D</p>",
+        is_key_event=True,
+        display_at=at(100),
+    )
+    expect(page.locator(ENTRY)).to_have_count(4, timeout=LIVE_WAIT_MS)
+    live_order = entry_ids(page)
+    assert live_order == [late.pk, middle.pk, twin.pk, early.pk]
+    key_lines = "[data-key-events] > li"
+    expect(page.locator(key_lines)).to_have_count(4)
+    key_order = page.locator(key_lines).evaluate_all(
+        "els => els.map(e => Number(e.dataset.keyEntryId))"
+    )
+    assert key_order == live_order
+    page.reload()
+    assert entry_ids(page) == live_order
+
+
+def test_upcoming_ticker_says_when_coverage_starts_and_shows_controls_once_live(
+    daphne_server, new_page, in_thread, ticker
+):
+    starts = timezone.now() + timedelta(days=1)
+    ticker.status = Ticker.Status.UPCOMING
+    ticker.starts_at = starts
+    in_thread(services.save_ticker, ticker)
+    page = new_page()
+    page.goto(f"{daphne_server}/live/{ticker.slug}/")
+    page.evaluate("window.__sameDocument = true")
+    upcoming = page.locator("[data-live-upcoming]")
+    with translation.override(ticker.language):
+        expect(upcoming).to_contain_text(newsroom_time(starts))
+    expect(page.locator("[data-live-toggle]")).to_be_hidden()
+    expect(page.locator("[data-live-state]")).to_be_hidden()
+    page.wait_for_function("() => window.__sockets.some(s => s.readyState === 1)")
+
+    in_thread(services.set_ticker_status, ticker, Ticker.Status.LIVE)
+    expect(page.locator("[data-live-toggle]")).to_be_visible(timeout=LIVE_WAIT_MS)
+    expect(upcoming).to_be_hidden()
+    state = page.locator("[data-live-state]")
+    expect(state).to_have_text(state.get_attribute("data-text-live") or "")
+    assert page.evaluate("window.__sameDocument") is True
     assert page.js_errors == []
