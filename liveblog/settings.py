@@ -87,13 +87,26 @@ TEMPLATES = [
 ]
 
 # --- Database -----------------------------------------------------------------
+# No new database connection per query: a connect costs milliseconds of CPU,
+# which a crowd of readers arriving at once cannot afford. PostgreSQL uses
+# psycopg's pool (DATABASE_POOL_SIZE connections at most per process, so
+# several processes stay inside the server's max_connections); SQLite keeps
+# each thread's connection open, checked before reuse.
 DATABASES = {
     "default": dj_database_url.config(
         default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
-        conn_max_age=0,
+        conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "600")),
         conn_health_checks=True,
     )
 }
+if "postgresql" in DATABASES["default"]["ENGINE"]:
+    DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool keeps connections instead
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": 1,
+        "max_size": int(os.environ.get("DATABASE_POOL_SIZE", "8")),
+        # A request waits this long for a free connection before failing (503).
+        "timeout": float(os.environ.get("DATABASE_POOL_TIMEOUT", "2")),
+    }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # IMMEDIATE takes the write lock when a transaction starts, so two editors
     # saving at once queue up instead of failing with "database is locked".
@@ -194,6 +207,12 @@ TICKER_RESYNC_SECONDS = float(os.environ.get("TICKER_RESYNC_SECONDS", "5"))
 # "https://www.example.com"; "*" (the default) lets any site embed it. A
 # ticker's own "sites allowed to embed" field overrides this list.
 EMBED_ALLOWED_ORIGINS = env_list("EMBED_ALLOWED_ORIGINS", "*")
+# How long (seconds) a process trusts its memory of a ticker's newest change
+# number when answering pollers that are up to date.
+TICKER_POSITION_CACHE_SECONDS = float(os.environ.get("TICKER_POSITION_CACHE_SECONDS", "1"))
+# max-age of the changes endpoint, so a CDN or proxy answers the crowd of
+# up-to-date pollers (who all ask for the same URL) for this many seconds.
+TICKER_POLL_CACHE_SECONDS = int(os.environ.get("TICKER_POLL_CACHE_SECONDS", "2"))
 # Seconds between polls of the changes endpoint by readers without WebSockets.
 TICKER_POLL_SECONDS = float(os.environ.get("TICKER_POLL_SECONDS", "10"))
 # Longest (seconds) an editor's save waits for the broadcast to Redis; a slower

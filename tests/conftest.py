@@ -67,6 +67,16 @@ def _fresh_channel_layer():
     channel_layers.backends.clear()
 
 
+@pytest.fixture(autouse=True)
+def _forget_ticker_positions():
+    """Each test starts with no remembered ticker positions (its database is new)."""
+    from ticker import selectors
+
+    selectors._positions.clear()
+    yield
+    selectors._positions.clear()
+
+
 @pytest.fixture
 def ticker(db) -> Ticker:
     return services.save_ticker(

@@ -6,15 +6,21 @@ from datetime import UTC, datetime
 
 from django.conf import settings
 from django.db.models import Q
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    HttpResponseNotModified,
+)
 from django.shortcuts import get_object_or_404, render
 from django.utils import translation
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from ticker import rendering
 from ticker.middleware import language_independent
 from ticker.models import Article, Entry, Ticker
-from ticker.selectors import catch_up
+from ticker.selectors import catch_up, ticker_position
 
 
 def encode_cursor(entry: Entry) -> str:
@@ -42,13 +48,13 @@ def entry_page(ticker: Ticker, before: str | None) -> tuple[list[Entry], str | N
     return entries[:size], next_cursor
 
 
-@require_GET
+@require_safe
 def ticker_list(request: HttpRequest) -> HttpResponse:
     tickers = Ticker.objects.for_listing()
     return render(request, "ticker/list.html", {"tickers": tickers})
 
 
-@require_GET
+@require_safe
 @language_independent
 def live_page(request: HttpRequest, slug: str) -> HttpResponse:
     ticker = get_object_or_404(Ticker, slug=slug)
@@ -79,7 +85,7 @@ def live_page(request: HttpRequest, slug: str) -> HttpResponse:
         return render(request, "ticker/live.html", context)
 
 
-@require_GET
+@require_safe
 @language_independent
 def entry_detail(request: HttpRequest, slug: str, entry_id: int) -> HttpResponse:
     ticker = get_object_or_404(Ticker, slug=slug)
@@ -88,12 +94,18 @@ def entry_detail(request: HttpRequest, slug: str, entry_id: int) -> HttpResponse
         return render(request, "ticker/entry_detail.html", {"ticker": ticker, "entry": entry})
 
 
-@require_GET
+@require_safe
 def changes(request: HttpRequest, slug: str) -> HttpResponse:
-    """Return every change after ``since`` as JSON: the polling twin of the WebSocket."""
-    ticker_id = Ticker.objects.filter(slug=slug).values_list("pk", flat=True).first()
-    if ticker_id is None:
+    """Return every change after ``since`` as JSON: the polling twin of the WebSocket.
+
+    Readers who are up to date all ask for the same URL (``since`` = the
+    latest number), which is answered from this process's memory and may be
+    cached for a moment by a CDN or proxy; ``ETag`` lets them revalidate.
+    """
+    position = ticker_position(slug)
+    if position is None:
         raise Http404("Unknown ticker")
+    ticker_id, last_seq = position
     raw = request.GET.get("since", "")
     try:
         since = int(raw)
@@ -104,16 +116,23 @@ def changes(request: HttpRequest, slug: str) -> HttpResponse:
             '{"error": "since must be a whole number of 0 or more"}',
             content_type="application/json",
         )
-    result = catch_up(ticker_id, since)
-    response = HttpResponse(
-        rendering.changes_document(result.last_seq, result.frames),
-        content_type="application/json",
-    )
-    response["Cache-Control"] = "no-cache"
+    if since == last_seq:
+        body = rendering.changes_document(last_seq, [])
+    else:
+        result = catch_up(ticker_id, since)
+        last_seq = result.last_seq
+        body = rendering.changes_document(last_seq, result.frames)
+    etag = f'"{ticker_id}.{since}.{last_seq}"'
+    if etag in request.headers.get("If-None-Match", ""):
+        response = HttpResponseNotModified()
+    else:
+        response = HttpResponse(body, content_type="application/json")
+    response["ETag"] = etag
+    response["Cache-Control"] = f"public, max-age={settings.TICKER_POLL_CACHE_SECONDS}"
     return response
 
 
-@require_GET
+@require_safe
 @language_independent
 def article_detail(request: HttpRequest, slug: str) -> HttpResponse:
     article = get_object_or_404(Article.objects.select_related("ticker"), slug=slug)

@@ -9,7 +9,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_changes_endpoint_answers_503_json_when_database_is_down(client, ticker):
-    with mock.patch("ticker.views.catch_up", side_effect=OperationalError("connection refused")):
+    with mock.patch("ticker.views.ticker_position", side_effect=OperationalError("refused")):
         response = client.get(f"/live/{ticker.slug}/changes/?since=0")
     assert response.status_code == 503
     assert response["Retry-After"] == "10"

@@ -222,3 +222,42 @@ def test_structured_data_headline_is_cut_at_a_word(client, ticker):
     headline = json.loads(raw)["liveBlogUpdate"][0]["headline"]
     assert len(headline) <= 110
     assert headline.endswith("Wort…")
+
+
+# ---- The changes endpoint under a crowd of pollers ----------------------------------
+
+
+def test_an_up_to_date_poll_is_answered_without_the_database(
+    client, ticker, django_assert_num_queries
+):
+    make_entries(ticker, 2)
+    url = f"/live/{ticker.slug}/changes/?since=2"
+    assert json.loads(client.get(url).content) == {"last_seq": 2, "reload": False, "changes": []}
+    with django_assert_num_queries(0):
+        response = client.get(url)
+    assert json.loads(response.content)["last_seq"] == 2
+
+
+def test_a_poll_is_cacheable_and_revalidates_with_its_etag(client, ticker, settings):
+    settings.TICKER_POSITION_CACHE_SECONDS = 0
+    make_entries(ticker, 1)
+    url = f"/live/{ticker.slug}/changes/?since=1"
+    first = client.get(url)
+    assert first["Cache-Control"] == f"public, max-age={settings.TICKER_POLL_CACHE_SECONDS}"
+    assert "Cookie" not in first.get("Vary", "")
+    again = client.get(url, headers={"If-None-Match": first["ETag"]})
+    assert again.status_code == 304
+    assert again.content == b""
+    make_entries(ticker, 1)
+    changed = client.get(url, headers={"If-None-Match": first["ETag"]})
+    assert changed.status_code == 200
+    assert changed["ETag"] != first["ETag"]
+    assert [c["seq"] for c in json.loads(changed.content)["changes"]] == [2]
+
+
+def test_a_new_change_reaches_pollers_once_the_position_is_renewed(client, ticker, settings):
+    settings.TICKER_POSITION_CACHE_SECONDS = 0
+    url = f"/live/{ticker.slug}/changes/?since=0"
+    assert json.loads(client.get(url).content)["changes"] == []
+    make_entries(ticker, 1)
+    assert [c["seq"] for c in json.loads(client.get(url).content)["changes"]] == [1]
