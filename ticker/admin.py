@@ -17,11 +17,20 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import ActionLocation
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, QuerySet
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseNotAllowed,
+    HttpResponseRedirect,
+    QueryDict,
+)
 from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.decorators import method_decorator
 from django.utils.html import format_html
@@ -124,12 +133,47 @@ class TickerAdmin(admin.ModelAdmin):
         )
 
     @admin.action(description=gettext_lazy("End selected tickers"), permissions=["change"])
-    def end_coverage(self, request: HttpRequest, queryset: QuerySet[Ticker]) -> None:
+    def end_coverage(
+        self, request: HttpRequest, queryset: QuerySet[Ticker]
+    ) -> HttpResponse | None:
+        """Ask first (ending reaches every reader at once), then end the selected tickers."""
+        if request.POST.get("post") != "yes":
+            return self._confirm_end(request, list(queryset), action="end_coverage")
         count = self._set_status(request, queryset, Ticker.Status.ENDED)
         self.message_user(
             request,
             ngettext("%d ticker ended.", "%d tickers ended.", count) % count,
             messages.SUCCESS,
+        )
+        return None
+
+    def _confirm_end(
+        self, request: HttpRequest, tickers: list[Ticker], *, action: str = ""
+    ) -> TemplateResponse:
+        """Render the page that asks before coverage ends; it works without JavaScript.
+
+        From the ticker list (``action``) the form posts the action again with
+        ``post=yes``; from a ticker's page it posts ``confirm=yes`` to the
+        status URL. "No" is a plain link back.
+        """
+        single = None if action else tickers[0]
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("End coverage?"),
+            "opts": self.opts,
+            "tickers": tickers,
+            "ticker": single,
+            "action": action,
+            "action_checkbox_name": ACTION_CHECKBOX_NAME,
+            "cancel_url": (
+                reverse("admin:ticker_ticker_change", args=[single.pk])
+                if single is not None
+                else reverse("admin:ticker_ticker_changelist")
+            ),
+        }
+        request.current_app = self.admin_site.name
+        return TemplateResponse(
+            request, "admin/ticker/ticker/end_coverage_confirmation.html", context
         )
 
     # --- The ticker's page as a console -----------------------------------------
@@ -293,9 +337,13 @@ class TickerAdmin(admin.ModelAdmin):
         self.message_user(request, str(message) % label, messages.SUCCESS)
         return self._back_to_ticker(ticker.pk)
 
-    @method_decorator(require_POST)
     def status_view(self, request: HttpRequest, object_id: str, status: str) -> HttpResponse:
-        """Set the ticker upcoming, live or ended with one button on its page."""
+        """Set the ticker upcoming or live with one button on its page; ask before ending it.
+
+        Ending takes the ticker off air for every reader at once, so it needs
+        a second, explicit POST (``confirm=yes``) from the confirmation page;
+        a GET, or a POST without it, shows that page.
+        """
         if status not in Ticker.Status.values:
             raise Http404
         ticker = self.get_object(request, object_id)
@@ -303,6 +351,11 @@ class TickerAdmin(admin.ModelAdmin):
             raise Http404
         if not self.has_change_permission(request, ticker):
             raise PermissionDenied
+        ending = status == Ticker.Status.ENDED
+        if ending and ticker.status != status and request.POST.get("confirm") != "yes":
+            return self._confirm_end(request, [ticker])
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
         self._set_status(request, [ticker], status)
         self.message_user(
             request,

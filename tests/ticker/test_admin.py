@@ -330,7 +330,7 @@ def test_status_buttons_set_status_through_the_service(
     url = reverse("admin:ticker_ticker_status", args=[ticker.pk, "ended"])
     assert url in editor_client.get(ticker_url(ticker)).content.decode()
     with django_capture_on_commit_callbacks(execute=True):
-        response = editor_client.post(url)
+        response = editor_client.post(url, {"confirm": "yes"})
     assert response.status_code == 302
     assert response["Location"] == ticker_url(ticker)
     ticker.refresh_from_db()
@@ -340,6 +340,74 @@ def test_status_buttons_set_status_through_the_service(
     assert history(Ticker, ticker.pk) == [(CHANGE, '[{"changed": {"fields": ["status"]}}]')]
     bad = reverse("admin:ticker_ticker_status", args=[ticker.pk, "paused"])
     assert editor_client.post(bad).status_code == 404
+
+
+def test_ending_coverage_from_the_ticker_page_asks_first(editor_client, ticker, sent):
+    url = reverse("admin:ticker_ticker_status", args=[ticker.pk, "ended"])
+    page = editor_client.get(ticker_url(ticker)).content.decode()
+    # A link to the question, not a form that ends at once.
+    assert f'<a href="{url}" class="button" data-status="ended">' in page
+
+    for response in (editor_client.get(url), editor_client.post(url)):
+        assert response.status_code == 200
+        assert "admin/ticker/ticker/end_coverage_confirmation.html" in [
+            t.name for t in response.templates
+        ]
+        html = response.content.decode()
+        assert f'<form method="post" action="{url}">' in html
+        assert '<input type="hidden" name="confirm" value="yes">' in html
+        assert f'href="{ticker_url(ticker)}" class="button cancel-link"' in html
+        assert ticker.title in html
+    ticker.refresh_from_db()
+    assert ticker.status == Ticker.Status.LIVE
+    assert kinds(ticker) == []
+    assert sent == []
+
+
+def test_other_status_buttons_need_no_question_but_a_post(editor_client, ticker):
+    url = reverse("admin:ticker_ticker_status", args=[ticker.pk, "upcoming"])
+    assert editor_client.get(url).status_code == 405
+    assert editor_client.post(url).status_code == 302
+    ticker.refresh_from_db()
+    assert ticker.status == Ticker.Status.UPCOMING
+
+
+def test_end_coverage_list_action_asks_first(
+    admin_client_, ticker, sent, django_capture_on_commit_callbacks
+):
+    changelist = reverse("admin:ticker_ticker_changelist")
+    data = {"action": "end_coverage", "_selected_action": [ticker.pk]}
+    response = admin_client_.post(changelist, data)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert '<input type="hidden" name="action" value="end_coverage">' in html
+    assert f'<input type="hidden" name="_selected_action" value="{ticker.pk}">' in html
+    assert '<input type="hidden" name="post" value="yes">' in html
+    ticker.refresh_from_db()
+    assert ticker.status == Ticker.Status.LIVE
+    assert sent == []
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client_.post(changelist, {**data, "post": "yes"})
+    assert response.status_code == 302
+    ticker.refresh_from_db()
+    assert ticker.status == Ticker.Status.ENDED
+    assert kinds(ticker) == [(1, "ticker.status", None)]
+
+
+def test_admin_pages_carry_the_site_favicon(editor_client, ticker):
+    for url in (reverse("admin:index"), ticker_url(ticker)):
+        html = editor_client.get(url).content.decode()
+        assert '<link rel="icon" href="/static/ticker/favicon' in html, url
+
+
+def test_admin_javascript_catalogue_translates_the_rich_text_editor(editor_client):
+    response = editor_client.get(reverse("admin:jsi18n"), HTTP_ACCEPT_LANGUAGE="de")
+    catalogue = response.content.decode()
+    # The editor's dialogs (the package's catalogue) and its toolbar (ours).
+    assert '"Link bearbeiten"' in catalogue
+    assert '"Fett"' in catalogue
+    assert '"Durchgestrichen"' in catalogue
 
 
 def test_ticker_form_status_change_goes_through_the_service(
