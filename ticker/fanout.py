@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import os
 import socket
@@ -50,6 +51,7 @@ def is_timeout(exc: BaseException) -> bool:
     return any(cls.__name__ == "TimeoutError" for cls in type(exc).__mro__)
 
 
+PreparedMessage: Any
 try:  # daphne serves WebSockets with autobahn: frame a message once for all sockets
     from autobahn.websocket.protocol import PreparedMessage
 except ImportError:  # pragma: no cover - another ASGI server
@@ -272,7 +274,7 @@ class Hub:
                 except Exception:
                     if self.feeds.get(ticker_id) is feed:
                         del self.feeds[ticker_id]
-                        feed.started.add_done_callback(lambda _, f=feed: self._retire(f))
+                        feed.started.add_done_callback(functools.partial(self._retire_later, feed))
                     raise
             elif feed.started.exception() is not None:
                 if self.feeds.get(ticker_id) is feed:
@@ -310,6 +312,9 @@ class Hub:
         self.forget(ticker_id, reader)
         if self._retiring:
             await asyncio.gather(*self._retiring, return_exceptions=True)
+
+    def _retire_later(self, feed: Feed, _started: object) -> None:
+        self._retire(feed)
 
     def _retire(self, feed: Feed) -> None:
         """Stop a feed nobody reads any more (in the background), and tidy up."""
@@ -350,11 +355,11 @@ class Hub:
                 if not counts:
                     return
                 await asyncio.sleep(interval)
-                for ticker_id, feed in list(self.feeds.items()):
+                for ticker_id, idle in list(self.feeds.items()):
                     # A feed whose only joiner gave up while it was starting.
-                    if not feed.readers and feed.started is not None and feed.started.done():
+                    if not idle.readers and idle.started is not None and idle.started.done():
                         del self.feeds[ticker_id]
-                        self._retire(feed)
+                        self._retire(idle)
                 seqs = await database_sync_to_async(last_seqs)(list(self.feeds))
                 for ticker_id, seq in seqs.items():
                     feed = self.feeds.get(ticker_id)

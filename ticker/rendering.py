@@ -147,7 +147,7 @@ def live_blog_jsonld(ticker: Ticker, entries: list[Entry], base_url: str) -> str
             if entry.media_duration:
                 video["duration"] = _iso_duration(entry.media_duration)
             item["video"] = video
-        if entry.article_id:
+        if entry.article is not None:
             item["isBasedOn"] = base_url + entry.article.get_absolute_url()
         return item
 

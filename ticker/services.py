@@ -72,7 +72,7 @@ def save_entry(entry: Entry, *, user: User = None) -> Entry:
         previous = Entry.objects.select_for_update().filter(pk=entry.pk).first()
     entry.body = sanitize_html(entry.body)
     if entry.author_id is None and editor is not None:
-        entry.author = editor
+        entry.author_id = editor.pk
     if not entry.byline and editor is not None:
         entry.byline = _default_byline(editor)
     if entry.media_kind == Entry.Media.NONE:

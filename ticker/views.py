@@ -123,6 +123,7 @@ def changes(request: HttpRequest, slug: str) -> HttpResponse:
         last_seq = result.last_seq
         body = rendering.changes_document(last_seq, result.frames)
     etag = f'"{ticker_id}.{since}.{last_seq}"'
+    response: HttpResponse
     if etag in request.headers.get("If-None-Match", ""):
         response = HttpResponseNotModified()
     else:
