@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+import struct
 from io import StringIO
 
 import pytest
@@ -93,17 +95,39 @@ def test_creates_articles_linked_both_ways(debug):
         assert article.entries.published().filter(ticker=live).exists()
 
 
-def test_every_demo_image_is_a_shipped_static_file(debug):
+def test_every_demo_picture_and_video_is_a_shipped_static_file(debug):
     run()
-    urls = [e.media_url for e in Entry.objects.exclude(media_url="")]
-    urls += [a.image_url for a in Article.objects.exclude(image_url="")]
-    assert len(urls) >= 8
-    for url in urls:
+    photos = [e.media_url for e in Entry.objects.filter(media_kind=Entry.Media.PHOTO)]
+    photos += [a.image_url for a in Article.objects.exclude(image_url="")]
+    videos = [e.media_url for e in Entry.objects.filter(media_kind=Entry.Media.VIDEO)]
+    assert len(photos) >= 5
+    assert len(videos) >= 2
+    for url in photos + videos:
         assert url.startswith("/static/ticker/demo/")
         path = finders.find(url.removeprefix("/static/"))
         assert path, f"{url} is not a static file"
-        with open(path, encoding="utf-8") as svg:
-            assert svg.read().lstrip().startswith("<svg")
+        with open(path, "rb") as media:
+            head = media.read(64)
+        if url in videos:
+            # A real video a browser plays (WebM: EBML header, "webm" doc type), and tiny.
+            assert head.startswith(b"\x1a\x45\xdf\xa3"), url
+            assert b"webm" in head, url
+            assert os.path.getsize(path) < 8 * 1024, url
+        else:
+            assert head.lstrip().startswith(b"<svg"), url
+
+
+def test_demo_video_lengths_are_the_clips_lengths(debug):
+    run()
+    for entry in Entry.objects.filter(media_kind=Entry.Media.VIDEO):
+        path = finders.find(entry.media_url.removeprefix("/static/"))
+        with open(path, "rb") as media:
+            data = media.read()
+        # The WebM Duration element (0x4489, a float in milliseconds) of the Info section.
+        at = data.index(b"\x44\x89", data.index(b"\x15\x49\xa9\x66"))
+        width = data[at + 2] & 0x0F
+        seconds = struct.unpack(">f" if width == 4 else ">d", data[at + 3 : at + 3 + width])[0]
+        assert entry.media_duration == round(seconds / 1000), entry.media_url
 
 
 def test_other_tickers_show_english_and_every_status(debug):
@@ -244,7 +268,7 @@ def test_live_page_shows_the_demo(client, debug):
     article = Article.objects.get(slug=load_demo.ARTICLE_NEWS_SLUG)
     page = client.get(article.get_absolute_url()).content.decode()
     assert article.title in page
-    assert "<h3>" in page
+    assert "<h2>" in page  # the editor's sub-headings, one level below the article's h1
     assert live.get_absolute_url() in page
 
 

@@ -65,6 +65,7 @@ def _photo(name: str, caption: str) -> dict[str, str]:
 
 
 def _video(name: str, caption: str, seconds: int) -> dict[str, Any]:
+    """A video entry: the demo ships short on-site WebM clips (a few KB each)."""
     return {
         "media_kind": Entry.Media.VIDEO,
         "media_url": f"{DEMO_STATIC}{name}",
@@ -161,9 +162,9 @@ LIVE_ENTRIES: tuple[DemoEntry, ...] = (
             "body": "<p>Aufnahmen einer Drohne des Zivilschutzes zeigen, wie weit sich die "
             "Spalte inzwischen geöffnet hat.</p>",
             **_video(
-                "video-drohnenflug.svg",
-                "Drohnenflug entlang der Eruptionsspalte nördlich von Hafnarvík.",
-                134,
+                "video-drohnenflug.webm",
+                "Drohnenflug entlang der Eruptionsspalte nördlich von Hafnarvík (Demo-Animation).",
+                7,
             ),
             "byline": DESK,
         },
@@ -236,10 +237,10 @@ LIVE_ENTRIES: tuple[DemoEntry, ...] = (
             "und hat mit Menschen gesprochen, die ihre Häuser Hals über Kopf "
             "verlassen mussten.</p>",
             **_video(
-                "video-reportage.svg",
-                "Reportage vom Rand des Sperrgebiets: Wie die Menschen die Räumung erlebt "
-                "haben. Von Anna Keller.",
-                232,
+                "video-reportage.webm",
+                "An der Straßensperre: Menschen warten auf Nachricht aus ihrem Ort. "
+                "Von Anna Keller (Demo-Animation).",
+                8,
             ),
             "byline": "Anna Keller",
         },
@@ -320,9 +321,10 @@ LIVE_ENTRIES: tuple[DemoEntry, ...] = (
             "body": "<p>Im Zeitraffer: Wie sich die Lava in den vergangenen Stunden über das "
             "Gelände ausgebreitet hat.</p>",
             **_video(
-                "video-zeitraffer.svg",
-                "Zeitraffer aus der Luft: die ersten Stunden in 90 Sekunden.",
-                90,
+                "video-zeitraffer.webm",
+                "Zeitraffer: Wie sich die Lava in den ersten Stunden ausgebreitet hat "
+                "(Demo-Animation).",
+                6,
             ),
             "byline": DESK,
         },
