@@ -20,6 +20,7 @@ from playwright.sync_api import Frame, Locator, Page, expect
 
 from ticker import services
 from ticker.models import Ticker
+from ticker.protocol import client_table
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -187,6 +188,9 @@ def test_snippet_embeds_independent_widgets_that_update_live_and_grow(
     expect(right_frame.locator(".embed__title")).to_have_count(0)
     expect(right_frame.locator("[data-ticker-status] .status--live")).to_be_visible()
     assert left_frame.evaluate("document.querySelector('base').target") == "_blank"
+    # The widget reads the server's close-code table too, not a copy of its own.
+    codes = left_frame.evaluate("JSON.parse(document.querySelector('main').dataset.closeCodes)")
+    assert codes == {str(code): value for code, value in client_table().items()}
 
     left_before = wait_until_fitted(left, left_frame)
     right_before = wait_until_fitted(right, right_frame)
