@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import urllib.request
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -287,3 +288,12 @@ def test_every_public_page_passes_axe(daphne_server, new_page, in_thread):
         assert page.js_errors == [], (name, page.js_errors)
         page.context.close()
     assert violations == [], "\n".join(violations)
+
+
+def test_head_through_daphne_answers_like_get_without_a_body(daphne_server, in_thread):
+    site = in_thread(fill_site)
+    for name, path in [*site.pages.items(), ("changes", site.frames_path)]:
+        request = urllib.request.Request(daphne_server + path, method="HEAD")
+        with urllib.request.urlopen(request, timeout=10) as response:
+            assert response.status == 200, name
+            assert response.read() == b"", name
