@@ -26,7 +26,7 @@ from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings
 
-from ticker import presence
+from ticker import presence, serving
 from ticker.broadcast import MESSAGE_TYPE, group_name
 from ticker.selectors import changes_between, last_seqs
 
@@ -40,6 +40,11 @@ GROUP_RENEW_SECONDS = 3600.0
 
 # Longest a connecting reader waits for this process to subscribe to a ticker.
 FEED_START_TIMEOUT = 5.0
+
+# Give freed memory back to the OS when at least this many readers have left
+# since the last time (and at most once per MEMORY_TRIM_SECONDS).
+MEMORY_TRIM_READERS = 1000
+MEMORY_TRIM_SECONDS = 10.0
 
 # A layer receive that times out after at least this long was an idle wait
 # (channels_redis blocks for 5 s per pop), not a failure worth backing off for.
@@ -248,6 +253,9 @@ class Hub:
         self.slugs: dict[str, int] = {}
         self._maintenance: asyncio.Task[None] | None = None
         self._retiring: set[asyncio.Task[None]] = set()
+        # Most readers since memory was last given back, and when that was.
+        self._peak_readers = 0
+        self._trimmed_at = 0.0
 
     def known_ticker(self, slug: str) -> int | None:
         """Return the id of a ticker this process already follows, else None."""
@@ -327,6 +335,7 @@ class Hub:
 
     async def _stop(self, feed: Feed) -> None:
         await feed.stop()
+        self._return_memory_if_readers_left()
         if not self.feeds and self._maintenance is not None:
             # No readers left in this process: stop maintaining, report zero once.
             self._maintenance.cancel()
@@ -340,6 +349,18 @@ class Hub:
         """Return how many readers this process has per ticker."""
         return {ticker_id: len(feed.readers) for ticker_id, feed in self.feeds.items()}
 
+    def _return_memory_if_readers_left(self) -> None:
+        """After a crowd has gone, collect and hand freed memory back (rate-limited)."""
+        readers = sum(len(feed.readers) for feed in self.feeds.values())
+        self._peak_readers = max(self._peak_readers, readers)
+        now = asyncio.get_running_loop().time()
+        if (
+            self._peak_readers - readers >= MEMORY_TRIM_READERS
+            and now - self._trimmed_at >= MEMORY_TRIM_SECONDS
+        ):
+            serving.return_free_memory()
+            self._peak_readers, self._trimmed_at = readers, now
+
     async def _maintain(self) -> None:
         """Resync, renew subscriptions and report presence while any feed is open."""
         interval = settings.TICKER_RESYNC_SECONDS
@@ -348,6 +369,7 @@ class Hub:
         reported: dict[int, int] | None = None
         while True:
             counts = self.reader_counts()
+            self._return_memory_if_readers_left()
             try:
                 if counts != reported or loop.time() - reported_at > presence.HEARTBEAT_SECONDS:
                     await database_sync_to_async(presence.report)(PROCESS_ID, counts)
