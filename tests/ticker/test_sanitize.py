@@ -54,7 +54,7 @@ def test_hostile_markup_is_removed():
             3,
             "<h4>a</h4><h4>b</h4><h3>c</h3><h4>d</h4>",
             "<h3>a</h3><h3>b</h3><h3>c</h3><h4>d</h4>",
-        ),  # noqa: E501
+        ),
         # Never deeper than h6.
         (6, "<h3>a</h3><h4>b</h4>", "<h6>a</h6><h6>b</h6>"),
     ],
