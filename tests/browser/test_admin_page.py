@@ -91,12 +91,14 @@ def test_ticker_page_in_german_with_a_working_toolbar_and_admin_buttons(
         "bs => bs.map(b => { const r = document.createRange(); r.selectNodeContents(b);"
         " return { text: b.textContent.trim(), lines: r.getClientRects().length,"
         " bg: getComputedStyle(b).backgroundColor, danger: b.classList.contains('danger'),"
+        " underline: getComputedStyle(b).textDecorationLine !== 'none',"
         " row: b.closest('tr').dataset.entryRow, top: Math.round(b.getBoundingClientRect().top) };"
         " })",
     )
     assert {b["text"] for b in buttons} >= {"Bearbeiten", "Lösen", "Löschen", "Veröffentlichen"}
     for button in buttons:
         assert button["lines"] == 1, button
+        assert not button["underline"], button
         if not button["danger"]:
             assert button["bg"] == reference, button
     for row in {b["row"] for b in buttons}:
