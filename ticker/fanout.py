@@ -82,6 +82,58 @@ def prepare(frame: str) -> Any:
     return PreparedMessage(frame.encode(), False, False, False)
 
 
+# Sockets written to between two yields to the event loop: a long fan-out
+# must not keep handshakes and pings waiting for its whole length.
+WRITES_PER_YIELD = 500
+
+
+def _idle_tcp_transport(sock: Any) -> Any:
+    """Return the raw socket under an autobahn protocol if a frame may go straight to it.
+
+    That is when nothing is queued anywhere above it: autobahn compresses
+    nothing and has no queue, and Twisted's TCP transport is connected with
+    an empty write buffer. Anything else (TLS, another reactor, a library
+    that changed) returns None and the frame takes autobahn's own path.
+    """
+    if getattr(sock, "_perMessageCompress", True) is not None or getattr(sock, "send_queue", True):
+        return None
+    transport: Any = getattr(sock, "transport", None)
+    raw = getattr(transport, "socket", None)
+    if raw is None:
+        return None
+    try:
+        idle = (
+            transport.connected
+            and not transport.disconnecting
+            and not transport._tempDataLen
+            and transport.offset >= len(transport.dataBuffer)
+        )
+    except AttributeError:
+        return None
+    return raw if idle else None
+
+
+def send_prepared(sock: Any, prepared: Any) -> None:
+    """Write one prepared frame to one daphne socket, as cheaply as the socket allows.
+
+    autobahn's send logs each write (formatting it even when debug is off)
+    and Twisted's buffers it and registers the socket with epoll twice; when
+    the socket's buffers are empty, one ``send`` does the same job. Whatever
+    the kernel does not take at once goes to Twisted's buffer, in order.
+    """
+    raw = _idle_tcp_transport(sock)
+    if raw is None:
+        sock.sendPreparedMessage(prepared)
+        return
+    data = prepared.payloadHybi
+    try:
+        sent = raw.send(data)
+    except OSError:
+        sent = 0  # full (EAGAIN) or broken: Twisted buffers it or notices the error
+    if sent < len(data):
+        sock.transport.write(data[sent:])
+
+
 class Feed:
     """One process's subscription to one ticker, and that ticker's local readers."""
 
@@ -218,6 +270,7 @@ class Feed:
         """
         self.last_seq = seq
         prepared = None
+        written = 0
         for reader in tuple(self.readers):
             if reader.pending is not None:
                 reader.pending.append((seq, frame))
@@ -234,12 +287,15 @@ class Feed:
                 if sock is not None and sock.state == sock.STATE_OPEN:
                     if prepared is None:
                         prepared = prepare(frame)
-                    sock.sendPreparedMessage(prepared)
+                    send_prepared(sock, prepared)
                 else:
                     await reader.send_frame(frame)
             except Exception:
                 # One broken socket must not keep the frame from the others.
                 logger.debug("Dropping frame for a closed reader", exc_info=True)
+            written += 1
+            if written % WRITES_PER_YIELD == 0:
+                await asyncio.sleep(0)
 
 
 class Hub:
@@ -291,6 +347,9 @@ class Hub:
             if self.feeds.get(ticker_id) is feed:
                 break
         feed.readers.add(reader)
+        self._peak_readers = max(
+            self._peak_readers, sum(len(f.readers) for f in self.feeds.values())
+        )
         if slug:
             self.slugs[slug] = ticker_id
         if self._maintenance is None or self._maintenance.done():

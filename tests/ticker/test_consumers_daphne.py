@@ -23,7 +23,7 @@ from websockets.sync.client import connect as ws_connect
 
 from tests.daphne import Daphne, server_env
 from tests.helpers import free_port
-from ticker import presence
+from ticker import presence, services
 from ticker.models import Ticker
 from ticker.protocol import CLOSE_RULES, Close
 
@@ -213,3 +213,15 @@ def test_every_way_of_leaving_removes_the_reader(ticker, serve, leave):
     assert wait_for_readers(ticker, 0) == 0, server.output
     if cleanup:
         cleanup()
+
+
+def test_readers_get_every_change_once_in_order_from_daphne(ticker, serve):
+    """Live frames through the hub's direct write to daphne's sockets, several readers."""
+    server = serve()
+    with reader(server, ticker.slug) as first, reader(server, ticker.slug) as second:
+        wait_for_readers(ticker, 2)
+        for n in range(3):
+            services.create_entry(ticker=ticker, body=f"<p>Meldung {n}</p>")
+        for ws in (first, second):
+            seqs = [json.loads(ws.recv(timeout=10))["seq"] for _ in range(3)]
+            assert seqs == [1, 2, 3]

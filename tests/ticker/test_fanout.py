@@ -212,3 +212,91 @@ async def test_an_idle_redis_feed_delivers_at_once(ticker, tmp_path, caplog):
     assert latency < 0.3, f"an idle feed delivered after {latency:.2f}s"
     assert feed.last_seq == 1
     assert not [r for r in caplog.records if "receive failed" in r.getMessage()]
+
+
+# ---- Writing a prepared frame straight to an idle socket ----------------------------
+
+
+class TcpTransport:
+    """The attributes of Twisted's TCP transport that the direct write reads."""
+
+    def __init__(self, raw, *, buffered: bytes = b"") -> None:
+        self.socket = raw
+        self.connected = True
+        self.disconnecting = False
+        self._tempDataLen = len(buffered)
+        self.dataBuffer = b""
+        self.offset = 0
+        self.written: list[bytes] = []
+
+    def write(self, data: bytes) -> None:
+        self.written.append(bytes(data))
+
+
+class AutobahnProtocol(FakeSocket):
+    """An open daphne socket as autobahn leaves it: no compression, nothing queued."""
+
+    def __init__(self, transport) -> None:
+        super().__init__()
+        self.transport = transport
+        self._perMessageCompress = None
+        self.send_queue = []
+
+
+def test_an_idle_socket_gets_the_frame_with_one_send():
+    import socket as socketlib
+
+    ours, peer = socketlib.socketpair()
+    with ours, peer:
+        protocol = AutobahnProtocol(TcpTransport(ours))
+        prepared = fanout.prepare('{"seq":1,"type":"entry.published"}')
+        fanout.send_prepared(protocol, prepared)
+        assert text_frame_payload(peer.recv(4096)) == '{"seq":1,"type":"entry.published"}'
+    assert protocol.wire == [], "autobahn's own send was not needed"
+    assert protocol.transport.written == []
+
+
+def test_what_the_kernel_does_not_take_goes_to_twisted_in_order():
+    class TightSocket:
+        def send(self, data: bytes) -> int:
+            return 3
+
+    protocol = AutobahnProtocol(TcpTransport(TightSocket()))
+    prepared = fanout.prepare("x" * 50)
+    fanout.send_prepared(protocol, prepared)
+    assert protocol.transport.written == [prepared.payloadHybi[3:]]
+
+
+@pytest.mark.parametrize(
+    "change",
+    ["twisted has data buffered", "autobahn has a queue", "compression", "not plain tcp"],
+)
+def test_anything_queued_or_unusual_takes_autobahns_path(change):
+    transport = TcpTransport(
+        object(), buffered=b"x" if change == "twisted has data buffered" else b""
+    )
+    protocol = AutobahnProtocol(transport)
+    if change == "autobahn has a queue":
+        protocol.send_queue.append((b"x", False))
+    elif change == "compression":
+        protocol._perMessageCompress = object()
+    elif change == "not plain tcp":
+        del transport.socket
+    prepared = fanout.prepare('{"seq":1}')
+    fanout.send_prepared(protocol, prepared)
+    assert [text_frame_payload(w) for w in protocol.wire] == ['{"seq":1}']
+
+
+def test_the_libraries_still_have_what_the_direct_write_reads():
+    """Fails when an upgrade of Twisted or autobahn renames what the direct write relies on."""
+    import inspect
+
+    from autobahn.websocket.protocol import WebSocketProtocol
+    from twisted.internet import abstract
+
+    twisted_source = inspect.getsource(abstract.FileDescriptor)
+    for name in ("_tempDataLen", "self.offset", "self.dataBuffer", "disconnecting"):
+        assert name in twisted_source
+    autobahn_source = inspect.getsource(WebSocketProtocol)
+    assert "self._perMessageCompress = None" in autobahn_source
+    assert "self.send_queue" in autobahn_source
