@@ -86,6 +86,7 @@ def render_site_config(
     https_port: int,
     cache_dir: Path,
     static_root: Path,
+    access_log: Path,
     certificate: Path,
     key: Path,
 ) -> str:
@@ -105,6 +106,7 @@ def render_site_config(
     text = _replace(text, "server_name ticker.example.com;", f"server_name {HOST};", 2)
     text = _replace(text, "/var/cache/nginx/liveblog", str(cache_dir))
     text = _replace(text, "/srv/liveblog/staticfiles/", f"{static_root}/")
+    text = _replace(text, "/var/log/nginx/liveblog.access.log", str(access_log))
     text = _replace(text, "/etc/ssl/liveblog/fullchain.pem", str(certificate))
     return _replace(text, "/etc/ssl/liveblog/privkey.pem", str(key))
 
@@ -144,6 +146,7 @@ class Nginx:
                 https_port=self.https_port,
                 cache_dir=self.directory / "cache",
                 static_root=Path(settings.STATIC_ROOT),
+                access_log=self.directory / "liveblog.access.log",
                 certificate=self.certificate,
                 key=self.key,
             )
