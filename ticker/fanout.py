@@ -18,6 +18,7 @@ import functools
 import logging
 import os
 import socket
+import sys
 import uuid
 import weakref
 from typing import Any, Protocol
@@ -28,6 +29,7 @@ from django.conf import settings
 
 from ticker import presence, serving
 from ticker.broadcast import MESSAGE_TYPE, group_name
+from ticker.protocol import CLOSE_RULES, Close
 from ticker.selectors import changes_between, last_seqs
 
 logger = logging.getLogger(__name__)
@@ -404,6 +406,28 @@ class Hub:
             except Exception:
                 logger.warning("Could not report reader presence", exc_info=True)
 
+    def going_away(self) -> int:
+        """Close every reader's daphne socket with 4001 ("server restarting, reconnect").
+
+        Called as the server shuts down, so browsers reconnect after the
+        protocol's retry hint (with jitter) instead of guessing from a dropped
+        connection. Returns how many sockets were told.
+        """
+        rule = CLOSE_RULES[Close.GOING_AWAY]
+        told = 0
+        for feed in list(self.feeds.values()):
+            for reader in list(feed.readers):
+                sock = reader.socket
+                if sock is None or sock.state != sock.STATE_OPEN:
+                    continue
+                try:
+                    sock.sendClose(code=int(Close.GOING_AWAY), reason=rule.reason)
+                    told += 1
+                except Exception:
+                    logger.debug("Could not tell a reader the server is going away", exc_info=True)
+        logger.info("Server going away: told %d readers to reconnect", told)
+        return told
+
     def reader_counts(self) -> dict[int, int]:
         """Return how many readers this process has per ticker."""
         return {ticker_id: len(feed.readers) for ticker_id, feed in self.feeds.items()}
@@ -466,4 +490,20 @@ def get_hub() -> Hub:
     hub = _hubs.get(loop)
     if hub is None:
         hub = _hubs[loop] = Hub(get_channel_layer())
+        _on_server_shutdown(hub.going_away)
     return hub
+
+
+def _on_server_shutdown(callback: Any) -> bool:
+    """Run ``callback`` when daphne's Twisted reactor begins to shut down.
+
+    Uses Twisted's public system-event triggers, and only where daphne has
+    installed the reactor already; elsewhere (tests, other servers) nothing
+    is registered and readers see the server's own close.
+    """
+    reactor_module = sys.modules.get("twisted.internet.reactor")
+    add_trigger = getattr(reactor_module, "addSystemEventTrigger", None)
+    if add_trigger is None or not getattr(reactor_module, "running", False):
+        return False
+    add_trigger("before", "shutdown", callback)
+    return True

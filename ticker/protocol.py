@@ -38,6 +38,10 @@ class CloseRule:
     action: Action
     # Seconds a client waits at least before it tries again (with jitter on top).
     retry_after: float = 0.0
+    # Whether a retrying client polls the changes endpoint meanwhile: yes when
+    # the server is up but cannot serve this socket (the database may well
+    # answer), no when the server itself is going away.
+    poll_meanwhile: bool = False
 
 
 CLOSE_RULES: dict[Close, CloseRule] = {
@@ -46,16 +50,22 @@ CLOSE_RULES: dict[Close, CloseRule] = {
         CloseRule(Close.GOING_AWAY, "server restarting, reconnect", "retry", 1.0),
         CloseRule(Close.BAD_REQUEST, "since must be a whole number of 0 or more", "reload"),
         CloseRule(Close.NOT_FOUND, "unknown ticker", "stop"),
-        CloseRule(Close.TOO_LARGE, "frame too large", "retry", 5.0),
-        CloseRule(Close.TOO_MANY_FRAMES, "too many frames", "retry", 60.0),
-        CloseRule(Close.UNAVAILABLE, "temporarily unavailable, retry", "retry", 2.0),
+        CloseRule(Close.TOO_LARGE, "frame too large", "retry", 5.0, poll_meanwhile=True),
+        CloseRule(Close.TOO_MANY_FRAMES, "too many frames", "retry", 60.0, poll_meanwhile=True),
+        CloseRule(
+            Close.UNAVAILABLE, "temporarily unavailable, retry", "retry", 2.0, poll_meanwhile=True
+        ),
     )
 }
 
 
 def client_table() -> dict[str, dict[str, object]]:
-    """Return the table as ``live.js`` reads it: code -> action and retry hint (ms)."""
+    """Return the table as ``live.js`` reads it: code -> action, retry hint (ms), poll or not."""
     return {
-        str(int(rule.code)): {"action": rule.action, "retry_ms": int(rule.retry_after * 1000)}
+        str(int(rule.code)): {
+            "action": rule.action,
+            "retry_ms": int(rule.retry_after * 1000),
+            "poll": rule.poll_meanwhile,
+        }
         for rule in CLOSE_RULES.values()
     }

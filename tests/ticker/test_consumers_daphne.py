@@ -225,3 +225,13 @@ def test_readers_get_every_change_once_in_order_from_daphne(ticker, serve):
         for ws in (first, second):
             seqs = [json.loads(ws.recv(timeout=10))["seq"] for _ in range(3)]
             assert seqs == [1, 2, 3]
+
+
+def test_readers_are_told_to_reconnect_when_the_server_shuts_down(ticker, serve):
+    server = serve()
+    with reader(server, ticker.slug) as first, reader(server, ticker.slug) as second:
+        wait_for_readers(ticker, 2)
+        server.stop()  # SIGTERM, as a restart sends it
+        for ws in (first, second):
+            _, received = closed_with(ws)
+            assert received == Close.GOING_AWAY

@@ -300,3 +300,9 @@ def test_the_libraries_still_have_what_the_direct_write_reads():
     autobahn_source = inspect.getsource(WebSocketProtocol)
     assert "self._perMessageCompress = None" in autobahn_source
     assert "self.send_queue" in autobahn_source
+
+
+def test_no_shutdown_hook_is_registered_outside_a_running_daphne():
+    calls = []
+    assert fanout._on_server_shutdown(lambda: calls.append(1)) is False
+    assert calls == []

@@ -427,10 +427,10 @@
     retryIn(hintMs + Math.random() * Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** failures));
     // The server itself asked us to wait (its channel layer or database is
     // down, or we sent too much): the changes endpoint, which needs only the
-    // database, keeps the page current meanwhile. A dropped connection (a
-    // restart, the network) only backs off: polling a server that is down
-    // would add load and nothing else.
-    enter(rule ? "polling" : "backoff");
+    // database, keeps the page current meanwhile. A server going away (4001)
+    // or a dropped connection (a restart, the network) only backs off:
+    // polling a server that is down would add load and nothing else.
+    enter(rule && rule.poll ? "polling" : "backoff");
   }
 
   // The page is out of date as a whole (4400, or a "reload" frame). Reload,
