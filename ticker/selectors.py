@@ -56,6 +56,14 @@ def last_seqs(ticker_ids: list[int]) -> dict[int, int]:
 _positions: dict[str, tuple[float, int, int]] = {}
 
 
+def fresh_position(slug: str) -> tuple[int, int] | None:
+    """Return the remembered (ticker id, last change number) if young enough, without a query."""
+    hit = _positions.get(slug)
+    if hit is not None and time.monotonic() - hit[0] < settings.TICKER_POSITION_CACHE_SECONDS:
+        return hit[1], hit[2]
+    return None
+
+
 def ticker_position(slug: str) -> tuple[int, int] | None:
     """Return (ticker id, last change number) for ``slug``, or None for an unknown ticker.
 

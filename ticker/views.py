@@ -17,7 +17,7 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import translation
 from django.views.decorators.http import require_safe
 
-from ticker import rendering
+from ticker import polling, rendering
 from ticker.middleware import language_independent
 from ticker.models import Article, Entry, Ticker
 from ticker.selectors import catch_up, ticker_position
@@ -122,14 +122,14 @@ def changes(request: HttpRequest, slug: str) -> HttpResponse:
         result = catch_up(ticker_id, since)
         last_seq = result.last_seq
         body = rendering.changes_document(last_seq, result.frames)
-    etag = f'"{ticker_id}.{since}.{last_seq}"'
+    etag = polling.etag(ticker_id, since, last_seq)
     response: HttpResponse
     if etag in request.headers.get("If-None-Match", ""):
         response = HttpResponseNotModified()
     else:
         response = HttpResponse(body, content_type="application/json")
     response["ETag"] = etag
-    response["Cache-Control"] = f"public, max-age={settings.TICKER_POLL_CACHE_SECONDS}"
+    response["Cache-Control"] = polling.cache_control()
     return response
 
 
