@@ -114,13 +114,14 @@ def test_last_seqs_reads_the_position_of_each_ticker_asked_for(ticker, other_tic
 
 def test_ticker_position_answers_from_memory_for_a_while(ticker, settings):
     settings.TICKER_POSITION_CACHE_SECONDS = 0  # a fresh read
-    publish(ticker, 1)
-    assert selectors.ticker_position(ticker.slug) == (ticker.pk, 1)
+    position = ticker.pk + 1  # never equal to the id, so the two cannot be mixed up
+    publish(ticker, position)
+    assert selectors.ticker_position(ticker.slug) == (ticker.pk, position)
     settings.TICKER_POSITION_CACHE_SECONDS = 60
     publish(ticker, 1)
-    assert selectors.ticker_position(ticker.slug) == (ticker.pk, 1), "a second old is fine"
+    assert selectors.ticker_position(ticker.slug) == (ticker.pk, position), "from memory"
     settings.TICKER_POSITION_CACHE_SECONDS = 0
-    assert selectors.ticker_position(ticker.slug) == (ticker.pk, 2)
+    assert selectors.ticker_position(ticker.slug) == (ticker.pk, position + 1)
 
 
 def test_ticker_position_of_an_unknown_or_deleted_ticker_is_none(ticker, settings):
