@@ -235,3 +235,33 @@ def test_readers_are_told_to_reconnect_when_the_server_shuts_down(ticker, serve)
         for ws in (first, second):
             _, received = closed_with(ws)
             assert received == Close.GOING_AWAY
+
+
+def test_a_crowd_arriving_at_once_is_connected_not_refused(ticker, serve):
+    """A few hundred handshakes in flight together: every one is accepted and goes live."""
+    import asyncio
+
+    from websockets.asyncio.client import connect
+
+    server = serve()
+    crowd = 300
+
+    async def arrive() -> tuple[int, int]:
+        async def one():
+            return await connect(
+                f"{server.ws_url}/ws/live/{ticker.slug}/?since=0",
+                origin=server.url,
+                open_timeout=30,
+                ping_interval=None,
+            )
+
+        results = await asyncio.gather(*(one() for _ in range(crowd)), return_exceptions=True)
+        sockets = [r for r in results if not isinstance(r, BaseException)]
+        await asyncio.to_thread(services.create_entry, ticker=ticker, body="<p>Alle da?</p>")
+        frames = await asyncio.gather(*(ws.recv() for ws in sockets))
+        await asyncio.gather(*(ws.close() for ws in sockets))
+        return len(sockets), sum(json.loads(f)["seq"] == 1 for f in frames)
+
+    connected, got_it = asyncio.run(arrive())
+    assert connected == crowd
+    assert got_it == crowd
