@@ -8,7 +8,6 @@ then lets the hub write live frames straight to the socket.
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
 import time
@@ -25,6 +24,7 @@ from ticker.fanout import Feed, get_hub
 from ticker.models import Ticker
 from ticker.protocol import CLOSE_RULES, Close
 from ticker.selectors import CatchUp, catch_up, changes_between
+from ticker.sockets import daphne_socket
 
 logger = logging.getLogger(__name__)
 
@@ -53,21 +53,6 @@ def _catch_up(ticker_id: int, since: int) -> CatchUp:
 @database_sync_to_async
 def _changes_after(ticker_id: int, since: int, upto: int) -> list[tuple[int, str]]:
     return changes_between(ticker_id, since, upto)
-
-
-def daphne_socket(send: object) -> Any:
-    """Return daphne's WebSocket protocol behind an ASGI ``send``, or None.
-
-    daphne hands each application ``partial(server.handle_reply, protocol)``;
-    the hub uses that protocol to write prepared frames without a per-reader
-    ASGI round trip. Anything else (another server, the test communicator)
-    gives None and the ordinary ASGI send is used.
-    """
-    if isinstance(send, functools.partial) and send.args:
-        protocol = send.args[0]
-        if hasattr(protocol, "sendPreparedMessage") and hasattr(protocol, "STATE_OPEN"):
-            return protocol
-    return None
 
 
 class TickerConsumer(AsyncWebsocketConsumer):

@@ -27,7 +27,7 @@ from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings
 
-from ticker import presence, serving
+from ticker import presence, serving, sockets
 from ticker.broadcast import MESSAGE_TYPE, group_name
 from ticker.protocol import CLOSE_RULES, Close
 from ticker.selectors import changes_between, last_seqs
@@ -58,13 +58,6 @@ def is_timeout(exc: BaseException) -> bool:
     return any(cls.__name__ == "TimeoutError" for cls in type(exc).__mro__)
 
 
-PreparedMessage: Any
-try:  # daphne serves WebSockets with autobahn: frame a message once for all sockets
-    from autobahn.websocket.protocol import PreparedMessage
-except ImportError:  # pragma: no cover - another ASGI server
-    PreparedMessage = None
-
-
 class Reader(Protocol):
     """What the hub needs of a connected socket."""
 
@@ -79,61 +72,9 @@ class Reader(Protocol):
     async def send_frame(self, frame: str) -> None: ...
 
 
-def prepare(frame: str) -> Any:
-    """Encode and frame a text message once, ready to be written to many sockets."""
-    return PreparedMessage(frame.encode(), False, False, False)
-
-
 # Sockets written to between two yields to the event loop: a long fan-out
 # must not keep handshakes and pings waiting for its whole length.
 WRITES_PER_YIELD = 500
-
-
-def _idle_tcp_transport(sock: Any) -> Any:
-    """Return the raw socket under an autobahn protocol if a frame may go straight to it.
-
-    That is when nothing is queued anywhere above it: autobahn compresses
-    nothing and has no queue, and Twisted's TCP transport is connected with
-    an empty write buffer. Anything else (TLS, another reactor, a library
-    that changed) returns None and the frame takes autobahn's own path.
-    """
-    if getattr(sock, "_perMessageCompress", True) is not None or getattr(sock, "send_queue", True):
-        return None
-    transport: Any = getattr(sock, "transport", None)
-    raw = getattr(transport, "socket", None)
-    if raw is None:
-        return None
-    try:
-        idle = (
-            transport.connected
-            and not transport.disconnecting
-            and not transport._tempDataLen
-            and transport.offset >= len(transport.dataBuffer)
-        )
-    except AttributeError:
-        return None
-    return raw if idle else None
-
-
-def send_prepared(sock: Any, prepared: Any) -> None:
-    """Write one prepared frame to one daphne socket, as cheaply as the socket allows.
-
-    autobahn's send logs each write (formatting it even when debug is off)
-    and Twisted's buffers it and registers the socket with epoll twice; when
-    the socket's buffers are empty, one ``send`` does the same job. Whatever
-    the kernel does not take at once goes to Twisted's buffer, in order.
-    """
-    raw = _idle_tcp_transport(sock)
-    if raw is None:
-        sock.sendPreparedMessage(prepared)
-        return
-    data = prepared.payloadHybi
-    try:
-        sent = raw.send(data)
-    except OSError:
-        sent = 0  # full (EAGAIN) or broken: Twisted buffers it or notices the error
-    if sent < len(data):
-        sock.transport.write(data[sent:])
 
 
 class Feed:
@@ -288,8 +229,8 @@ class Feed:
                     continue
                 if sock is not None and sock.state == sock.STATE_OPEN:
                     if prepared is None:
-                        prepared = prepare(frame)
-                    send_prepared(sock, prepared)
+                        prepared = sockets.prepare(frame)
+                    sockets.send_prepared(sock, prepared)
                 else:
                     await reader.send_frame(frame)
             except Exception:

@@ -17,9 +17,9 @@ from django.db import OperationalError
 
 from tests.helpers import redis_server
 from tests.ticker.test_consumers import connect, create_entry, receive
-from ticker import broadcast, fanout
-from ticker.consumers import daphne_socket
+from ticker import broadcast, fanout, sockets
 from ticker.fanout import Feed, Hub
+from ticker.sockets import daphne_socket
 
 
 class FakeSocket:
@@ -249,8 +249,8 @@ def test_an_idle_socket_gets_the_frame_with_one_send():
     ours, peer = socketlib.socketpair()
     with ours, peer:
         protocol = AutobahnProtocol(TcpTransport(ours))
-        prepared = fanout.prepare('{"seq":1,"type":"entry.published"}')
-        fanout.send_prepared(protocol, prepared)
+        prepared = sockets.prepare('{"seq":1,"type":"entry.published"}')
+        sockets.send_prepared(protocol, prepared)
         assert text_frame_payload(peer.recv(4096)) == '{"seq":1,"type":"entry.published"}'
     assert protocol.wire == [], "autobahn's own send was not needed"
     assert protocol.transport.written == []
@@ -262,8 +262,8 @@ def test_what_the_kernel_does_not_take_goes_to_twisted_in_order():
             return 3
 
     protocol = AutobahnProtocol(TcpTransport(TightSocket()))
-    prepared = fanout.prepare("x" * 50)
-    fanout.send_prepared(protocol, prepared)
+    prepared = sockets.prepare("x" * 50)
+    sockets.send_prepared(protocol, prepared)
     assert protocol.transport.written == [prepared.payloadHybi[3:]]
 
 
@@ -282,8 +282,8 @@ def test_anything_queued_or_unusual_takes_autobahns_path(change):
         protocol._perMessageCompress = object()
     elif change == "not plain tcp":
         del transport.socket
-    prepared = fanout.prepare('{"seq":1}')
-    fanout.send_prepared(protocol, prepared)
+    prepared = sockets.prepare('{"seq":1}')
+    sockets.send_prepared(protocol, prepared)
     assert [text_frame_payload(w) for w in protocol.wire] == ['{"seq":1}']
 
 
