@@ -225,3 +225,25 @@ def test_an_on_site_media_path_is_accepted(ticker):
         ticker=ticker, body="<p>Foto</p>", media_kind="photo", media_url="/static/ticker/a.svg"
     )
     assert entry.media_url == "/static/ticker/a.svg"
+
+
+@pytest.mark.parametrize(
+    ("helper", "arguments"),
+    [
+        (services.update_entry, {"body": "<p>redigiert</p>"}),
+        (services.publish_entry, {}),
+        (services.unpublish_entry, {}),
+        (services.set_pinned, {"pinned": True}),
+    ],
+    ids=["update", "publish", "unpublish", "pin"],
+)
+def test_the_editor_of_an_entry_posted_without_author_becomes_its_author(
+    ticker, editor, helper, arguments
+):
+    """A wire entry (posted by a script, no author) is signed by the first editor to act on it."""
+    entry = services.create_entry(ticker=ticker, body="<p>Agenturmeldung</p>")
+    assert (entry.author, entry.byline) == (None, "")
+    entry = helper(entry, user=editor, **arguments)
+    entry.refresh_from_db()
+    assert entry.author == editor
+    assert entry.byline == "Erika Muster"
