@@ -104,7 +104,7 @@ class TickerConsumer(AsyncWebsocketConsumer):
         try:
             since = parse_since(self.scope.get("query_string", b""))
         except (ValueError, UnicodeDecodeError):
-            await self._refuse(Close.BAD_REQUEST)
+            await self.refuse(Close.BAD_REQUEST)
             return
         hub = get_hub()
         try:
@@ -112,7 +112,7 @@ class TickerConsumer(AsyncWebsocketConsumer):
             if ticker_id is None:
                 ticker_id = await _ticker_id(slug)
             if ticker_id is None:
-                await self._refuse(Close.NOT_FOUND)
+                await self.refuse(Close.NOT_FOUND)
                 return
             self.ticker_id = ticker_id
             # Subscribe first, read second: live frames queue in ``pending`` meanwhile.
@@ -122,7 +122,7 @@ class TickerConsumer(AsyncWebsocketConsumer):
         except Exception:
             logger.warning("Reader could not be connected to ticker %r", slug, exc_info=True)
             self._leave_hub()
-            await self._refuse(Close.UNAVAILABLE)
+            await self.refuse(Close.UNAVAILABLE)
             return
         if changes is None:
             await self.send(text_data=rendering.reload_frame(self.last_seq))
@@ -160,7 +160,7 @@ class TickerConsumer(AsyncWebsocketConsumer):
         self.last_seq = result.last_seq if result.changes is None else since
         return result.changes
 
-    async def _refuse(self, code: Close) -> None:
+    async def refuse(self, code: Close) -> None:
         """Accept only to explain: browsers see a close code, not a failed handshake."""
         rule = CLOSE_RULES[code]
         if not self._accepted:
@@ -193,7 +193,7 @@ class TickerConsumer(AsyncWebsocketConsumer):
         """Answer pings; reject anything else without disturbing other readers."""
         size = len(text_data) if text_data is not None else len(bytes_data or b"")
         if size > settings.TICKER_MAX_CLIENT_FRAME:
-            await self._refuse(Close.TOO_LARGE)
+            await self.refuse(Close.TOO_LARGE)
             return
         started, count = self._frames_window
         now = time.monotonic()
@@ -201,7 +201,7 @@ class TickerConsumer(AsyncWebsocketConsumer):
             started, count = now, 0
         self._frames_window = (started, count + 1)
         if count + 1 > settings.TICKER_MAX_CLIENT_FRAMES_PER_MINUTE:
-            await self._refuse(Close.TOO_MANY_FRAMES)
+            await self.refuse(Close.TOO_MANY_FRAMES)
             return
         if text_data is None:
             await self._error("binary frames are not accepted")

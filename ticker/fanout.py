@@ -71,6 +71,9 @@ class Reader(Protocol):
 
     async def send_frame(self, frame: str) -> None: ...
 
+    async def refuse(self, code: Close) -> None:
+        """Explain (an error frame) and close the socket with ``code``."""
+
 
 # Sockets written to between two yields to the event loop: a long fan-out
 # must not keep handshakes and pings waiting for its whole length.
@@ -347,6 +350,24 @@ class Hub:
             except Exception:
                 logger.warning("Could not report reader presence", exc_info=True)
 
+    async def _ticker_deleted(self, ticker_id: int) -> None:
+        """Close the sockets of a ticker that no longer exists with 4404, and forget it.
+
+        Its readers were told it ended before it was deleted; from now on
+        they would wait for changes that can never come.
+        """
+        feed = self.feeds.pop(ticker_id, None)
+        if feed is None:
+            return
+        readers = list(feed.readers)
+        feed.readers.clear()
+        self._retire(feed)
+        for reader in readers:
+            try:
+                await reader.refuse(Close.NOT_FOUND)
+            except Exception:
+                logger.debug("Could not close a reader of a deleted ticker", exc_info=True)
+
     def going_away(self) -> int:
         """Close every reader's daphne socket with 4001 ("server restarting, reconnect").
 
@@ -406,7 +427,11 @@ class Hub:
                     if not idle.readers and idle.started is not None and idle.started.done():
                         del self.feeds[ticker_id]
                         self._retire(idle)
-                seqs = await database_sync_to_async(last_seqs)(list(self.feeds))
+                followed = list(self.feeds)
+                seqs = await database_sync_to_async(last_seqs)(followed)
+                for ticker_id in followed:
+                    if ticker_id not in seqs:
+                        await self._ticker_deleted(ticker_id)
                 for ticker_id, seq in seqs.items():
                     feed = self.feeds.get(ticker_id)
                     if feed is not None and seq > feed.last_seq:

@@ -307,4 +307,22 @@ async def test_connected_readers_are_counted_for_the_admin(ticker, settings):
     assert await count(ticker.pk) == 3
     for reader in readers:
         await reader.disconnect()
+    # The feed stops (and reports zero) in the background, right after the last reader.
+    for _ in range(100):
+        if await count(ticker.pk) == 0:
+            break
+        await asyncio.sleep(0.05)
     assert await count(ticker.pk) == 0
+
+
+async def test_readers_of_a_deleted_ticker_are_closed_as_unknown(ticker, settings):
+    settings.TICKER_RESYNC_SECONDS = 0.1
+    communicator = connect(ticker.slug, "since=0")
+    await communicator.connect()
+    await database_sync_to_async(services.delete_ticker)(ticker)
+    frames = [await receive(communicator) for _ in range(2)]
+    assert frames[0]["type"] == "ticker.status"
+    assert frames[1]["code"] == Close.NOT_FOUND
+    output = await communicator.receive_output(timeout=3)
+    assert output == {"type": "websocket.close", "code": Close.NOT_FOUND}
+    assert get_hub().feeds == {}

@@ -46,6 +46,9 @@ class Reader:
     async def send_frame(self, frame: str) -> None:
         self.sent.append(frame)
 
+    async def refuse(self, code) -> None:
+        self.refused = code
+
 
 def text_frame_payload(wire: bytes) -> str:
     """Decode an unmasked server-to-client WebSocket text frame."""
