@@ -10,16 +10,18 @@ in-memory layer and on Redis alike.
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Callable
 from unittest import mock
 
 import pytest
+import redis.exceptions
 from channels.layers import get_channel_layer
 from django.db import OperationalError
 
 from tests.ticker.test_consumers import connect, create_entry, receive
 from ticker import broadcast, consumers
-from ticker.fanout import get_hub
+from ticker.fanout import Feed, get_hub, is_timeout
 from ticker.protocol import CLOSE_RULES, Close
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -204,3 +206,42 @@ async def test_a_change_committed_while_the_feed_subscribes_is_sent_once(ticker,
         assert (await receive(communicator))["seq"] == 2
     assert await communicator.receive_nothing(timeout=0.3)
     await communicator.disconnect()
+
+
+# ---- Found by mutation testing ------------------------------------------------------
+
+
+class ListReader:
+    """A reader that only records the frames the hub writes to it."""
+
+    def __init__(self) -> None:
+        self.last_seq = 0
+        self.pending = None
+        self.socket = None
+        self.sent: list[int] = []
+
+    async def send_frame(self, frame: str) -> None:
+        self.sent.append(json.loads(frame)["seq"])
+
+
+async def test_one_resync_sends_a_gap_larger_than_a_page(ticker, settings):
+    """Breaks if the resync stops (or fails) after its first page of the change log."""
+    settings.TICKER_CATCHUP_LIMIT = 2  # the page size of a change-log read
+    feed = Feed(hub=None, ticker_id=ticker.pk)
+    reader = ListReader()
+    feed.readers = {reader}
+    with mock.patch("ticker.broadcast.send_change"):
+        for n in range(5):
+            await create_entry(ticker=ticker, body=f"<p>verloren {n}</p>")
+    await feed.resync()
+    assert reader.sent == [1, 2, 3, 4, 5]
+    assert feed.last_seq == 5
+
+
+def test_only_timeouts_count_as_an_idle_receive():
+    """Breaks if any failure counts as an idle wait (no back-off, no resync after it)."""
+    assert is_timeout(TimeoutError())
+    assert is_timeout(redis.exceptions.TimeoutError())
+    assert not is_timeout(ConnectionError("redis went away"))
+    assert not is_timeout(redis.exceptions.ConnectionError())
+    assert not is_timeout(OperationalError("database went away"))
