@@ -172,7 +172,10 @@ class Reader:
         if self.open:
             self.open = False
             self.load.drops += 1
-            code = conn.ws.close_code
+            # close_code is only set once the sans-I/O protocol is CLOSED; the
+            # frame the server sent is known as soon as it arrived.
+            received = conn.ws.close_rcvd
+            code = received.code if received is not None else None
             self.load.count("drop", str(code) if code is not None else "no close frame")
             # live.js: only a connection that lasted resets the back-off.
             if time.monotonic() - self.opened_at > 10:
