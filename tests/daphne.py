@@ -81,14 +81,19 @@ class Daphne:
     def ws_url(self) -> str:
         return f"ws://127.0.0.1:{self.port}"
 
-    def start(self, timeout: float = 30) -> Daphne:
+    def start(self, timeout: float = 30, **env: str) -> Daphne:
+        """Start daphne (again, on the same port); ``env`` overrides settings for this start."""
         command = [
             sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port),
             *self.args, self.app,
         ]  # fmt: skip
         with self.log.open("ab") as stream:
             self.process = subprocess.Popen(
-                command, cwd=settings.BASE_DIR, env=self.env, stdout=stream, stderr=stream
+                command,
+                cwd=settings.BASE_DIR,
+                env={**self.env, **env},
+                stdout=stream,
+                stderr=stream,
             )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -104,6 +109,7 @@ class Daphne:
         )
 
     def stop(self) -> None:
+        """Stop daphne as an operator would (SIGTERM), killing it if it hangs."""
         if self.process is None:
             return
         self.process.terminate()
@@ -113,6 +119,12 @@ class Daphne:
             self.process.kill()
             self.process.wait(timeout=5)
         self.process = None
+
+    def restart(self, pause: float = 2.0, **env: str) -> None:
+        """Stop, stay down for ``pause`` seconds (a deploy), start again on the same port."""
+        self.stop()
+        time.sleep(pause)
+        self.start(**env)
 
     @property
     def output(self) -> str:

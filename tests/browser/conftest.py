@@ -8,21 +8,16 @@ open transaction.
 
 from __future__ import annotations
 
-import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import pytest
-from django.conf import settings
 from django.db import connections
+
+from tests.daphne import Daphne, server_env
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -66,105 +61,6 @@ SOCKET_SPY = """
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _test_database_url() -> str:
-    """Return a DATABASE_URL for the test database this process is using."""
-    db = settings.DATABASES["default"]
-    if db["ENGINE"] == "django.db.backends.sqlite3":
-        return "sqlite:///" + str(Path(db["NAME"]).resolve())
-    if "postgresql" in db["ENGINE"]:
-        auth = quote(db["USER"] or "", safe="")
-        if db.get("PASSWORD"):
-            auth += ":" + quote(db["PASSWORD"], safe="")
-        host = db["HOST"] or "127.0.0.1"
-        return f"postgres://{auth}@{host}:{db['PORT'] or 5432}/{quote(db['NAME'], safe='')}"
-    raise RuntimeError(f"Browser tests do not support the database engine {db['ENGINE']}")
-
-
-def _server_env() -> dict[str, str]:
-    env = dict(os.environ)  # keeps REDIS_URL, CHANNEL_PREFIX and the like
-    env.update(
-        DJANGO_SETTINGS_MODULE="liveblog.settings",
-        DATABASE_URL=_test_database_url(),
-        STATIC_ROOT=str(settings.STATIC_ROOT),
-        DEBUG="0",
-        HTTPS="0",
-        SECRET_KEY="browser-tests-only-not-a-secret",
-        ALLOWED_HOSTS="127.0.0.1,localhost",
-        # Writes made in the test process reach the server through the change
-        # log when the two do not share a channel layer (the in-memory one).
-        TICKER_RESYNC_SECONDS="1",
-        TICKER_POLL_SECONDS="1",
-        PYTHONUNBUFFERED="1",
-    )
-    return env
-
-
-class DaphneServer:
-    """daphne serving the project in a subprocess, which a test may stop and start again."""
-
-    def __init__(self, port: int, log: Path) -> None:
-        self.port = port
-        self.log = log
-        self.process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self, timeout: float = 30, **env: str) -> None:
-        """Start daphne on the same port as before; ``env`` overrides settings."""
-        command = [
-            sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port),
-            "liveblog.asgi:application",
-        ]  # fmt: skip
-        with self.log.open("ab") as stream:
-            self.process = subprocess.Popen(
-                command,
-                cwd=settings.BASE_DIR,
-                env={**_server_env(), **env},
-                stdout=stream,
-                stderr=subprocess.STDOUT,
-            )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                pytest.fail(
-                    f"daphne exited with {self.process.returncode}:\n{self.log.read_text()}"
-                )
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
-                    return
-            except OSError:
-                time.sleep(0.1)
-        pytest.fail(
-            f"daphne did not listen on {self.port} within {timeout}s:\n{self.log.read_text()}"
-        )
-
-    def stop(self) -> None:
-        """Stop daphne as an operator would (SIGTERM), killing it if it hangs."""
-        if self.process is None:
-            return
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=5)
-        self.process = None
-
-    def restart(self, pause: float = 2.0, **env: str) -> None:
-        """Stop, stay down for ``pause`` seconds (a deploy), start again on the same port."""
-        self.stop()
-        time.sleep(pause)
-        self.start(**env)
-
-
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Iterator[None]:
     """Attach the server's log to the report of a failed browser test."""
@@ -178,9 +74,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Itera
 @pytest.fixture
 def daphne_process(
     request: pytest.FixtureRequest, transactional_db: None, tmp_path: Path
-) -> Iterator[DaphneServer]:
+) -> Iterator[Daphne]:
     """Serve the project with daphne on a free port; the test may restart it."""
-    server = DaphneServer(_free_port(), tmp_path / "daphne.log")
+    server = Daphne(tmp_path / "daphne.log", env=server_env(SECRET_KEY="browser-tests-only"))
     request.node._daphne_log = server.log
     server.start()
     try:
@@ -191,7 +87,7 @@ def daphne_process(
 
 
 @pytest.fixture
-def daphne_server(daphne_process: DaphneServer) -> str:
+def daphne_server(daphne_process: Daphne) -> str:
     """Serve the project with daphne on a free port; return its base URL."""
     return daphne_process.url
 
