@@ -245,3 +245,36 @@ def test_only_timeouts_count_as_an_idle_receive():
     assert not is_timeout(ConnectionError("redis went away"))
     assert not is_timeout(redis.exceptions.ConnectionError())
     assert not is_timeout(OperationalError("database went away"))
+
+
+class ClosedSocket:
+    """daphne's protocol object of a connection that has gone away."""
+
+    STATE_CLOSED, STATE_OPEN = 0, 3
+    state = STATE_CLOSED
+
+    def sendPreparedMessage(self, prepared) -> None:
+        raise AssertionError("written to a closed socket")
+
+
+async def test_one_write_reaches_every_live_reader_past_queued_and_closed_ones():
+    """Breaks if a catching-up or a vanished reader ends the write loop, or is kept.
+
+    A reader still catching up gets the frame queued; a reader whose socket
+    is closed (its consumer never said goodbye) is dropped without a write;
+    neither may keep the frame from the readers after them.
+    """
+    feed = Feed(hub=None, ticker_id=1)
+    live = [ListReader() for _ in range(10)]
+    catching_up = [ListReader() for _ in range(10)]
+    gone = [ListReader() for _ in range(10)]
+    for reader in catching_up:
+        reader.pending = []
+    for reader in gone:
+        reader.socket = ClosedSocket()
+    feed.readers = {*live, *catching_up, *gone}
+    await feed._write(1, '{"seq":1}')
+    assert [reader.sent for reader in live] == [[1]] * 10
+    assert [reader.pending for reader in catching_up] == [[(1, '{"seq":1}')]] * 10
+    assert [reader.sent for reader in gone] == [[]] * 10
+    assert feed.readers == {*live, *catching_up}
