@@ -278,3 +278,27 @@ async def test_one_write_reaches_every_live_reader_past_queued_and_closed_ones()
     assert [reader.pending for reader in catching_up] == [[(1, '{"seq":1}')]] * 10
     assert [reader.sent for reader in gone] == [[]] * 10
     assert feed.readers == {*live, *catching_up}
+
+
+async def test_a_reader_of_a_ticker_this_process_follows_connects_without_the_database(ticker):
+    """Breaks if the hub stops answering "which ticker is this slug" from its own feeds.
+
+    An up-to-date reader of a ticker that this process already follows needs
+    nothing from the database, so it connects even while the database is down.
+    """
+    first = connect(ticker.slug, "since=0")
+    assert (await first.connect())[0]
+    outage = OperationalError("database went away")
+    with (
+        mock.patch("ticker.consumers._ticker_id", side_effect=outage),
+        mock.patch("ticker.consumers.changes_between", side_effect=outage),
+        mock.patch("ticker.consumers.catch_up", side_effect=outage),
+    ):
+        second = connect(ticker.slug, "since=0")
+        assert (await second.connect())[0]
+        assert await second.receive_nothing(timeout=0.3), "no error, no close"
+    await create_entry(ticker=ticker, body="<p>für beide</p>")
+    assert (await receive(first))["seq"] == 1
+    assert (await receive(second))["seq"] == 1
+    await first.disconnect()
+    await second.disconnect()
