@@ -368,16 +368,20 @@ class Bench:
         )
 
     def product(self) -> Servers:
-        command = [
-            sys.executable,
-            "-m",
-            "daphne",
-            "-b",
-            "127.0.0.1",
-            "-p",
-            "{port}",
-            "liveblog.asgi:application",
-        ]
+        if self.args.asgi_server == "uvicorn":
+            # Side by side with daphne: uvicorn with websockets' sans-I/O protocol.
+            # The hub's one-send fast path is daphne's; here every frame goes
+            # through the ordinary ASGI send.
+            command = [
+                sys.executable, "-m", "uvicorn", "--host", "127.0.0.1", "--port", "{port}",
+                "--ws", "websockets-sansio", "--no-access-log", "--lifespan", "off",
+                "liveblog.asgi:application",
+            ]  # fmt: skip
+        else:
+            command = [
+                sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", "{port}",
+                "liveblog.asgi:application",
+            ]  # fmt: skip
         servers = []
         for index in range(self.args.servers):
             port = free_port()
@@ -869,7 +873,8 @@ def markdown(results: dict[str, Any], args: argparse.Namespace) -> str:
     out.append(
         f"Liveticker benchmark {m['started']} ({m['commit']}), {m['cpus']} CPUs, "
         f"load average {' '.join(m['loadavg_start'])} at start, "
-        f"{' '.join(m.get('loadavg_end', []))} at end; {args.servers} daphne process(es), "
+        f"{' '.join(m.get('loadavg_end', []))} at end; "
+        f"{args.servers} {args.asgi_server} process(es), "
         f"{args.load_procs} load process(es), {args.concurrency} handshakes in flight."
     )
     per = results["per_readers"]
@@ -1061,6 +1066,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     add("--interval", type=float, default=0.25, help="seconds between those changes")
     add("--concurrency", type=int, default=200, help="handshakes in flight at once")
     add("--servers", type=int, default=1, help="daphne processes (readers spread round-robin)")
+    add(
+        "--asgi-server",
+        choices=("daphne", "uvicorn"),
+        default="daphne",
+        help="the app's ASGI server (uvicorn: side by side, needs the bench extra)",
+    )
     add("--load-procs", type=int, default=1, help="load-generator processes")
     add("--settle", type=float, default=1.0, help="seconds to wait after connecting")
     add("--connect-deadline", type=float, default=180.0, help="give up connecting after")
