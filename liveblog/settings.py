@@ -43,6 +43,8 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
+    # /sitemap.xml (ticker/sitemaps.py); no database tables.
+    "django.contrib.sitemaps",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "channels",
@@ -225,6 +227,16 @@ TICKER_MAX_CLIENT_FRAME = int(os.environ.get("TICKER_MAX_CLIENT_FRAME", "1024"))
 TICKER_MAX_CLIENT_FRAMES_PER_MINUTE = int(
     os.environ.get("TICKER_MAX_CLIENT_FRAMES_PER_MINUTE", "30")
 )
+
+# --- Search engines, social networks, feed readers ------------------------------------
+# The publication's name: og:site_name on shared links, the Google News
+# sitemap's publication name and the articles feed's title.
+PUBLISHER_NAME = os.environ.get("PUBLISHER_NAME", "Liveticker")
+# The image social networks show for a page without a photo of its own: a path
+# under the static files or an absolute https:// address. 1200 x 630 pixels,
+# PNG or JPEG (no network shows SVG); its alt text is PUBLISHER_NAME, so it
+# should show that name.
+SHARE_IMAGE = os.environ.get("SHARE_IMAGE", "ticker/share.png")
 
 LOGGING = {
     "version": 1,
