@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
-import time
+from time import monotonic
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -98,7 +98,7 @@ class TickerConsumer(AsyncWebsocketConsumer):
         self.last_seq = 0
         self.pending: list[tuple[int, str]] | None = []
         self._accepted = False
-        self._frames_window = (time.monotonic(), 0)
+        self._frames_window = (monotonic(), 0)
         self.socket = daphne_socket(self.base_send)
         slug = self.scope["url_route"]["kwargs"]["slug"]
         try:
@@ -196,7 +196,7 @@ class TickerConsumer(AsyncWebsocketConsumer):
             await self.refuse(Close.TOO_LARGE)
             return
         started, count = self._frames_window
-        now = time.monotonic()
+        now = monotonic()
         if now - started > 60:
             started, count = now, 0
         self._frames_window = (started, count + 1)

@@ -326,3 +326,100 @@ async def test_readers_of_a_deleted_ticker_are_closed_as_unknown(ticker, setting
     output = await communicator.receive_output(timeout=3)
     assert output == {"type": "websocket.close", "code": Close.NOT_FOUND}
     assert get_hub().feeds == {}
+
+
+# ---- The exact frames a reader is sent (what live.js and other clients parse) ------
+
+
+async def test_replies_to_a_readers_frames_are_exactly_as_documented(ticker, settings):
+    settings.TICKER_MAX_CLIENT_FRAME = 40
+    reader = connect(ticker.slug, "since=0")
+    await reader.connect()
+    await create_entry(ticker=ticker, body="<p>eins</p>")
+    assert (await receive(reader))["seq"] == 1
+    await reader.send_to(text_data='{"type": "ping"}')
+    assert await receive(reader) == {"type": "pong", "last_seq": 1}
+    await reader.send_to(text_data="kein json")
+    assert await receive(reader) == {"type": "error", "error": "malformed frame: expected JSON"}
+    await reader.send_to(bytes_data=b"\x00")
+    assert await receive(reader) == {"type": "error", "error": "binary frames are not accepted"}
+    await reader.send_to(text_data='{"type": "subscribe"}')
+    assert (await receive(reader))["type"] == "error"
+    # A frame of exactly the allowed size is still a frame, not a reason to close.
+    await reader.send_to(text_data='{"type": "ping", "pad": "' + "x" * 13 + '"}')
+    assert await receive(reader) == {"type": "pong", "last_seq": 1}
+    await reader.send_to(text_data="x" * 41)
+    assert await receive(reader) == {
+        "type": "error",
+        "error": "frame too large",
+        "code": Close.TOO_LARGE,
+        "action": "retry",
+        "retry_after": 5.0,
+    }
+    await reader.disconnect()
+
+
+async def test_the_frame_budget_is_per_minute(ticker, settings):
+    from unittest import mock
+
+    settings.TICKER_MAX_CLIENT_FRAMES_PER_MINUTE = 2
+    clock = [1000.0]
+    with mock.patch("ticker.consumers.monotonic", side_effect=lambda: clock[0]):
+        reader = connect(ticker.slug, "since=0")
+        await reader.connect()
+        for minute in range(3):
+            clock[0] += 61 * (minute > 0)
+            for _ in range(2):
+                await reader.send_to(text_data='{"type": "ping"}')
+                assert (await receive(reader))["type"] == "pong"
+    await reader.disconnect()
+
+
+async def test_an_empty_since_starts_from_now(ticker):
+    await create_entry(ticker=ticker, body="<p>alt</p>")
+    reader = connect(ticker.slug, "since=")
+    assert (await reader.connect())[0]
+    await create_entry(ticker=ticker, body="<p>neu</p>")
+    assert (await receive(reader))["seq"] == 2
+    await reader.disconnect()
+
+
+async def test_a_reader_exactly_at_the_catch_up_limit_is_caught_up_not_reloaded(ticker, settings):
+    settings.TICKER_CATCHUP_LIMIT = 3
+    first = connect(ticker.slug, "since=0")
+    await first.connect()  # the process follows the ticker from here on
+    for n in range(3):
+        await create_entry(ticker=ticker, body=f"<p>{n}</p>")
+    for _ in range(3):
+        await receive(first)
+    reader = connect(ticker.slug, "since=0")
+    await reader.connect()
+    assert [(await receive(reader))["seq"] for _ in range(3)] == [1, 2, 3]
+    behind = connect(ticker.slug, "since=0")
+    await create_entry(ticker=ticker, body="<p>4</p>")
+    await receive(first)
+    await behind.connect()
+    assert (await receive(behind))["type"] == "reload"
+    for communicator in (first, reader, behind):
+        await communicator.disconnect()
+
+
+async def test_a_reader_ahead_of_this_process_is_not_sent_anything_twice(ticker):
+    """The process's feed lags (or the page came from another process): trust the log."""
+    first = connect(ticker.slug, "since=0")
+    await first.connect()
+    from unittest import mock
+
+    with mock.patch("ticker.broadcast.send_change"):
+        await create_entry(ticker=ticker, body="<p>nur im Log</p>")
+    ahead = connect(ticker.slug, "since=1")
+    await ahead.connect()
+    await create_entry(ticker=ticker, body="<p>zwei</p>")
+    assert (await receive(ahead))["seq"] == 2
+    assert await ahead.receive_nothing(timeout=0.3)
+    reset = connect(ticker.slug, "since=9")  # ahead of the database itself: reload
+    await reset.connect()
+    frame = await receive(reset)
+    assert frame == {"seq": 2, "type": "reload"}
+    for communicator in (first, ahead, reset):
+        await communicator.disconnect()

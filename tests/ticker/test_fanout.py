@@ -309,3 +309,56 @@ def test_no_shutdown_hook_is_registered_outside_a_running_daphne():
     calls = []
     assert fanout._on_server_shutdown(lambda: calls.append(1)) is False
     assert calls == []
+
+
+class ClosableSocket(FakeSocket):
+    """An autobahn protocol that records the close frames it is asked to send."""
+
+    def __init__(self, state: int = 3, *, broken: bool = False) -> None:
+        super().__init__(state)
+        self.closes: list[tuple[int, str]] = []
+        self.broken = broken
+
+    def sendClose(self, code: int, reason: str) -> None:
+        if self.broken:
+            raise ConnectionError("gone")
+        self.closes.append((code, reason))
+
+
+def test_going_away_tells_every_open_daphne_socket_to_reconnect():
+    from ticker.protocol import CLOSE_RULES, Close
+
+    hub = Hub(layer=None)
+    open_a, open_b, closing, broken = (
+        ClosableSocket(),
+        ClosableSocket(),
+        ClosableSocket(FakeSocket.STATE_CLOSING),
+        ClosableSocket(broken=True),
+    )
+    first, second = Feed(hub, 1), Feed(hub, 2)
+    first.readers = {Reader(open_a), Reader(closing), Reader(None)}
+    second.readers = {Reader(broken), Reader(open_b)}
+    hub.feeds = {1: first, 2: second}
+    assert hub.going_away() == 2
+    reason = CLOSE_RULES[Close.GOING_AWAY].reason
+    assert open_a.closes == open_b.closes == [(Close.GOING_AWAY, reason)]
+    assert closing.closes == []
+
+
+def test_the_shutdown_hook_uses_twisteds_trigger_once_the_reactor_runs(monkeypatch):
+    import sys
+    import types
+
+    triggers = []
+    reactor = types.SimpleNamespace(
+        running=False, addSystemEventTrigger=lambda *args: triggers.append(args)
+    )
+    monkeypatch.setitem(sys.modules, "twisted.internet.reactor", reactor)
+
+    def callback() -> None:
+        return None
+
+    assert fanout._on_server_shutdown(callback) is False
+    reactor.running = True
+    assert fanout._on_server_shutdown(callback) is True
+    assert triggers == [("before", "shutdown", callback)]
