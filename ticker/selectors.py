@@ -70,13 +70,12 @@ def ticker_position(slug: str) -> tuple[int, int] | None:
     Pollers that are up to date ask this many times a second; a position a
     second old costs them at most a second's delay and spares the database.
     """
-    now = time.monotonic()
-    hit = _positions.get(slug)
-    if hit is not None and now - hit[0] < settings.TICKER_POSITION_CACHE_SECONDS:
-        return hit[1], hit[2]
+    remembered = fresh_position(slug)
+    if remembered is not None:
+        return remembered
     row = Ticker.objects.filter(slug=slug).values_list("pk", "last_seq").first()
     if row is None:
         _positions.pop(slug, None)
         return None
-    _positions[slug] = (now, row[0], row[1])
+    _positions[slug] = (time.monotonic(), row[0], row[1])
     return row
