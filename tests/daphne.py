@@ -7,7 +7,6 @@ leaks) is tested through this, not only through Channels' communicator.
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -16,7 +15,7 @@ from urllib.parse import quote
 
 from django.conf import settings
 
-from tests.helpers import free_port
+from tests.helpers import free_port, wait_until_listening
 
 
 def database_url() -> str:
@@ -95,18 +94,8 @@ class Daphne:
                 stdout=stream,
                 stderr=stream,
             )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"daphne exited with {self.process.returncode}:\n{self.output}")
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
-                    return self
-            except OSError:
-                time.sleep(0.1)
-        raise RuntimeError(
-            f"daphne did not listen on {self.port} within {timeout}s:\n{self.output}"
-        )
+        wait_until_listening("daphne", self.process, self.port, lambda: self.output, timeout)
+        return self
 
     def stop(self) -> None:
         """Stop daphne as an operator would (SIGTERM), killing it if it hangs."""

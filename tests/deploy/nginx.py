@@ -13,15 +13,13 @@ import getpass
 import os
 import re
 import shutil
-import socket
 import ssl
 import subprocess
-import time
 from pathlib import Path
 
 from django.conf import settings
 
-from tests.helpers import free_port
+from tests.helpers import free_port, wait_until_listening
 
 SITE_CONFIG = Path(settings.BASE_DIR) / "deploy" / "nginx" / "liveblog.conf"
 HOST = "localhost"
@@ -195,16 +193,8 @@ http {{
             raise RuntimeError(f"nginx -t failed:\n{check.stderr}")
         with (self.directory / "stderr.log").open("ab") as stream:
             self.process = subprocess.Popen(command, stdout=stream, stderr=stream)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"nginx exited with {self.process.returncode}:\n{self.errors}")
-            try:
-                with socket.create_connection(("127.0.0.1", self.https_port), timeout=0.5):
-                    return self
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError(f"nginx did not listen on {self.https_port}:\n{self.errors}")
+        wait_until_listening("nginx", self.process, self.https_port, lambda: self.errors, timeout)
+        return self
 
     def stop(self) -> None:
         if self.process is None:
