@@ -8,7 +8,9 @@ process can hold 10,000 readers and read a frame for a few microseconds.
 
 Each reader behaves like ``ticker/static/ticker/live.js``: it connects with
 ``?since=<last seq it has>``, and when the connection fails or drops it comes
-back after an exponential back-off with full jitter. Every frame's ``seq`` is
+back after the server's retry hint for the close code (the one table in
+``ticker/protocol.py``) plus an exponential back-off with full jitter; a
+connection that lasted five seconds starts the back-off afresh. Every frame's ``seq`` is
 checked: a reader counts changes it missed, got twice or got out of order.
 Receive times are ``time.monotonic()``, the same clock as the publisher's, so
 latencies are measured across processes.
@@ -35,7 +37,11 @@ from websockets.protocol import State
 from websockets.typing import Origin
 from websockets.uri import parse_uri
 
+from ticker.protocol import CLOSE_RULES, Close
+
 SEQ_PREFIX = b'{"seq":'
+# live.js: a socket open this long worked, so the next drop starts the back-off afresh.
+STABLE_SECONDS = 5.0
 ORIGIN = Origin("http://127.0.0.1")
 
 
@@ -177,16 +183,18 @@ class Reader:
             received = conn.ws.close_rcvd
             code = received.code if received is not None else None
             self.load.count("drop", str(code) if code is not None else "no close frame")
-            # live.js: only a connection that lasted resets the back-off.
-            if time.monotonic() - self.opened_at > 10:
+            rule = CLOSE_RULES.get(Close(code)) if code in Close else None
+            if rule is not None and rule.action == "stop":
+                return
+            if time.monotonic() - self.opened_at >= STABLE_SECONDS:
                 self.attempt = 0
-            self.schedule()
+            self.schedule(rule.retry_after if rule is not None else 0.0)
 
-    def schedule(self) -> None:
-        """Come back later, like live.js: exponential back-off with full jitter."""
+    def schedule(self, hint: float = 0.0) -> None:
+        """Come back later, like live.js: the server's hint plus full-jitter back-off."""
         if not self.load.active:
             return
-        delay = max(0.25, random.random() * min(self.load.cap, 2.0**self.attempt))
+        delay = hint + random.random() * min(self.load.cap, 2.0**self.attempt)
         self.attempt += 1
         self.retry = asyncio.get_running_loop().call_later(delay, self.start)
 
